@@ -69,3 +69,33 @@ def load() -> Settings:
         models_dir=Path(_env("BIANMIN_MODELS_DIR", str(ROOT / "models"))),
         staffed_hours=_env("BIANMIN_STAFFED_HOURS", "08:00-20:00"),
     )
+
+
+def to_env(settings: Settings) -> dict:
+    """Environment variables that make a child process (or Rasa's endpoints.yml) see `settings`."""
+    from urllib.parse import urlparse
+
+    redis = urlparse(settings.redis_url)
+    return {
+        "REDIS_URL": settings.redis_url,
+        "DATABASE_URL": settings.database_url,
+        "BIANMIN_HOST": settings.host,
+        "BIANMIN_RASA_PORT": str(settings.rasa_port),
+        "BIANMIN_ACTIONS_PORT": str(settings.actions_port),
+        "BIANMIN_TICKETS_PORT": str(settings.tickets_port),
+        "BIANMIN_CONSOLE_PORT": str(settings.console_port),
+        "BIANMIN_RASA_URL": settings.rasa_url,
+        "BIANMIN_RASA_TOKEN": settings.rasa_token,
+        "BIANMIN_ACTIONS_URL": settings.actions_url,
+        "BIANMIN_TICKETS_URL": settings.tickets_url,
+        "BIANMIN_TICKETS_TOKEN": settings.tickets_token,
+        "BIANMIN_VAR_DIR": str(settings.var_dir),
+        "BIANMIN_FAQ_DIR": str(settings.faq_dir),
+        "BIANMIN_MODELS_DIR": str(settings.models_dir),
+        "BIANMIN_STAFFED_HOURS": settings.staffed_hours,
+        # read by endpoints.yml (tracker store and lock store)
+        "BIANMIN_REDIS_HOST": redis.hostname or "127.0.0.1",
+        "BIANMIN_REDIS_PORT": str(redis.port or 6379),
+        "BIANMIN_REDIS_DB": (redis.path or "/0").lstrip("/") or "0",
+        "BIANMIN_REDIS_PASSWORD": redis.password or "",
+    }

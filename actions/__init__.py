@@ -1,0 +1,1 @@
+"""Rasa custom actions of the hotline assistant (served by `python -m actions`)."""

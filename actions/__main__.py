@@ -1,0 +1,27 @@
+"""`python -m actions`: the rasa-sdk action server, plus the outbox loop that re-delivers complaints
+kept while the ticket backend was down."""
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk.endpoint import create_app
+
+from actions.outbox import run_outbox_loop
+from bot.settings import load
+
+
+def main() -> None:
+    """Serve the actions in this package on settings.actions_port."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = load()
+    app = create_app("actions")
+
+    @app.after_server_start
+    async def start_outbox(app, _loop) -> None:
+        app.add_task(run_outbox_loop())
+
+    app.run(settings.host, settings.actions_port, workers=1, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Small helpers shared by the actions: latest text, channel name, button builders."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+
+RATINGS = ("满意", "基本满意", "不满意")
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The citizen's latest message, or '' for button payloads such as '/affirm'."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    return "" if text.startswith("/") else text
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    """Name of the latest user intent."""
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
+    """First value of `entity` in the latest message."""
+    return next(tracker.get_latest_entity_values(entity), None)
+
+
+def channel_of(tracker: Tracker) -> Optional[str]:
+    """Name of the channel the citizen writes from (rest, socketio, wechat, telegram, ...)."""
+    return tracker.get_latest_input_channel()
+
+
+def payload(intent: str, **entities: Any) -> str:
+    """A button payload that triggers `intent` with entities, e.g. /rate{"ticket_rating":"满意"}."""
+    return f"/{intent}{json.dumps(entities, ensure_ascii=False)}" if entities else f"/{intent}"
+
+
+def button(title: str, intent: str, **entities: Any) -> Dict[str, str]:
+    """One button dict as Rasa channels expect it."""
+    return {"title": title, "payload": payload(intent, **entities)}
+
+
+def rating_buttons() -> List[Dict[str, str]]:
+    """好差评 buttons for a finished ticket."""
+    return [button(rating, "rate", ticket_rating=rating) for rating in RATINGS]
+
+
+def previous_bot_response(tracker: Tracker) -> Optional[str]:
+    """The response name (utter_*) of the last bot message before the latest user message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif event.get("event") == "bot" and seen_user:
+            return (event.get("metadata") or {}).get("utter_action")
+    return None

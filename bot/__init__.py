@@ -1,0 +1,1 @@
+"""Bianmin: the hotline assistant's own Python code (CLI, settings, NLU components, KB, routing)."""

@@ -1,0 +1,56 @@
+"""NLU component that overrides the intent with `report_emergency` when the text is an emergency."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.emergency import detect
+
+EMERGENCY_INTENT = "report_emergency"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class EmergencyDetector(GraphComponent):
+    """Sets intent `report_emergency` (confidence 1.0) and entity `emergency_type` on emergencies.
+
+    Place it after the trained intent classifier and before the FallbackClassifier.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "EmergencyDetector":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Marks emergency messages; leaves every other message untouched."""
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/"):
+                continue  # button payloads are never free-text emergencies
+            kind = detect(text)
+            if kind is None:
+                continue
+            intent = {"name": EMERGENCY_INTENT, "confidence": 1.0}
+            ranking = [intent] + [
+                r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != EMERGENCY_INTENT
+            ]
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != "emergency_type"]
+            entities.append(
+                {"entity": "emergency_type", "value": kind, "start": 0, "end": len(text),
+                 "extractor": self.__class__.__name__}
+            )
+            message.set(ENTITIES, entities, add_to_output=True)
+        return messages

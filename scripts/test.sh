@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole suite: data validation, unit, action, protocol, model and end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONDONTWRITEBYTECODE=1
+.venv/bin/python -m rasa data validate --domain domain.yml --data data/nlu data/rules data/stories --config config.yml
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
