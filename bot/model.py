@@ -15,7 +15,7 @@ from typing import Iterable, Optional
 from bot.settings import ROOT, Settings
 
 TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
-MODEL_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories", "data/dict", "bot/nlu")
+MODEL_INPUTS = ("config.yml", "domain", "data/nlu", "data/rules", "data/stories", "data/dict", "bot/nlu")
 
 
 def _files(paths: Iterable[str]) -> Iterable[Path]:
@@ -49,7 +49,7 @@ def ensure_model(settings: Settings, force: bool = False, quiet: bool = False) -
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     print(f"Training the Rasa model ({target.name}); this takes a few minutes...", flush=True)
     command = [
-        sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml",
+        sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain",
         "--data", *TRAINING_DATA, "--out", str(settings.models_dir), "--fixed-model-name", target.name[: -len(".tar.gz")],
     ]
     output = subprocess.DEVNULL if quiet else None
@@ -61,3 +61,17 @@ def latest_model(settings: Settings) -> Optional[Path]:
     """The model for the current inputs if it exists."""
     target = model_path(settings)
     return target if target.exists() else None
+
+
+def cross_validate(folds: int, out_dir: Path) -> dict:
+    """Runs `rasa test nlu --cross-validation` over data/nlu and returns the intent report."""
+    import json
+
+    command = [
+        sys.executable, "-m", "rasa", "test", "nlu", "--cross-validation", "--folds", str(folds),
+        "--config", "config.yml", "--nlu", "data/nlu", "--out", str(out_dir),
+    ]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"cross-validation failed: {result.stderr[-3000:]}")
+    return json.loads((out_dir / "intent_report.json").read_text(encoding="utf-8"))

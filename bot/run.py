@@ -113,6 +113,19 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _terminate(processes: List[Optional[subprocess.Popen]]) -> None:
+    """Stops process groups politely (SIGTERM), then firmly after 15 s."""
+    running = [p for p in processes if p is not None and p.poll() is None]
+    for process in running:
+        os.killpg(process.pid, signal.SIGTERM)
+    for process in running:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 class Stack:
     """The running assistant. Use as a context manager, or call start() and stop()."""
 
@@ -140,20 +153,36 @@ class Stack:
         self.services = services(self.settings, model, credentials)
         try:
             for service in self.services:
-                log = open(self.log_dir / f"{service.name}.log", "ab")
-                service.process = subprocess.Popen(
-                    service.argv, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            self._wait_ready(timeout)
+                self._launch(service)
+            self._wait_ready(self.services, timeout)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _wait_ready(self, timeout: float) -> None:
+    def _launch(self, service: Service) -> None:
+        log = open(self.log_dir / f"{service.name}.log", "ab")
+        service.process = subprocess.Popen(
+            service.argv, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def service(self, name: str) -> Service:
+        """The running service called `name` (tickets, actions, rasa, console)."""
+        return next(service for service in self.services if service.name == name)
+
+    def stop_service(self, name: str) -> None:
+        """Stops one service (tests use it to take the ticket backend down or restart Rasa)."""
+        _terminate([self.service(name).process])
+
+    def start_service(self, name: str, timeout: float = 240.0) -> None:
+        """Starts a service stopped with stop_service() again and waits until it answers."""
+        service = self.service(name)
+        self._launch(service)
+        self._wait_ready([service], timeout)
+
+    def _wait_ready(self, services: List[Service], timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        for service in self.services:
+        for service in services:
             while not _answers(service.ready_url):
                 if service.process.poll() is not None:
                     raise StackError(
@@ -166,16 +195,7 @@ class Stack:
 
     def stop(self) -> None:
         """Stops every child process (and a Redis this stack started), politely then firmly."""
-        children = [s.process for s in reversed(self.services) if s.process] + [self._redis]
-        for process in filter(None, children):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in filter(None, children):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        _terminate([s.process for s in reversed(self.services)] + [self._redis])
         self.services, self._redis = [], None
 
     def urls(self) -> Dict[str, str]:
@@ -224,3 +244,25 @@ def run_forever(settings: Settings) -> int:
         print("Stopping...", flush=True)
         stack.stop()
     return 0
+
+
+def isolated_settings(base: Settings, var_dir: Path, port_offset: int, redis_db: int) -> Settings:
+    """Settings for a second, throw-away stack (tests, benchmarks) beside a developer's own one:
+    other ports, its own Redis database and var/ folder, a SQLite ticket store, always staffed."""
+    from dataclasses import replace
+
+    ports = {
+        name: getattr(base, name) + port_offset
+        for name in ("rasa_port", "actions_port", "tickets_port", "console_port")
+    }
+    return replace(
+        base,
+        redis_url=base.redis_url.rsplit("/", 1)[0] + f"/{redis_db}",
+        database_url=f"sqlite:///{var_dir / 'tickets.sqlite3'}",
+        rasa_url=f"http://{base.host}:{ports['rasa_port']}",
+        actions_url=f"http://{base.host}:{ports['actions_port']}/webhook",
+        tickets_url=f"http://{base.host}:{ports['tickets_port']}",
+        var_dir=var_dir,
+        staffed_hours="00:00-24:00",
+        **ports,
+    )

@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONDONTWRITEBYTECODE=1
-.venv/bin/python -m rasa data validate --domain domain.yml --data data/nlu data/rules data/stories --config config.yml
+.venv/bin/python -m rasa data validate --domain domain --data data/nlu data/rules data/stories --config config.yml
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

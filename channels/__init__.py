@@ -1,0 +1,1 @@
+"""Rasa input channels of the hotline: web chat, WeChat (OA and mini-program), Telegram."""

@@ -1,0 +1,44 @@
+"""The trained model reads citizens' messages as intended, including the awkward ones."""
+from __future__ import annotations
+
+import pytest
+
+from bot.model import ensure_model
+from bot.settings import load
+
+
+@pytest.fixture(scope="module")
+async def agent():
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(ensure_model(load(), quiet=True)))
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("我要投诉", "file_complaint"),
+        ("我要投诉南开区幸福里小区的暖气一直不热，我的电话是13812345678", "file_complaint"),
+        ("家里暖气片冰凉的咋整", "ask_question"),
+        ("查一下我的工单", "check_ticket"),
+        ("算了，不投诉了", "cancel"),
+        ("我想申请劳动仲裁", "out_of_scope"),
+        ("转人工", "request_human"),
+        ("楼下着火了", "report_emergency"),
+        ("阿巴阿巴呜啦啦", "nlu_fallback"),  # gibberish is not guessed at
+        ("😀😀", "nlu_fallback"),
+        ("   ", "nlu_fallback"),
+        ("？？？", "nlu_fallback"),
+    ],
+)
+async def test_intents(agent, text, intent):
+    parsed = await agent.parse_message(text)
+    assert parsed["intent"]["name"] == intent
+
+
+async def test_entities_phone_ticket_and_district(agent):
+    parsed = await agent.parse_message("查一下BM261122K7M4Q9XZ，电话13812345678，南开的")
+    values = {(e["entity"], e["value"]) for e in parsed["entities"]}
+    assert ("ticket_number", "BM261122K7M4Q9XZ") in values
+    assert ("phone", "13812345678") in values
+    assert ("district", "南开区") in values
