@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import latest_entity, latest_intent, rating_buttons
-from actions.ticket_client import TicketBackendUnavailable, TicketClient, TicketNotFound
+from actions.ticket_client import TicketBackendUnavailable, TicketClient, TicketNotFound, TicketRejected
 from actions.validation import PHONE_HELP, parse_phone, parse_ticket_number, same_phone
 
 NOT_FOUND = "没有查到与这个电话匹配的工单。请核对工单号和提交时留的电话后再试，或转人工客服。"
@@ -122,6 +122,9 @@ class ActionRecordRating(Action):
         except TicketBackendUnavailable:
             dispatcher.utter_message(text="评价暂时没能提交，请稍后再试一次。")
             return []
+        except TicketRejected:
+            dispatcher.utter_message(text="这张工单目前还不能评价，办结后我们会再请您评价。")
+            return [SlotSet("rating_ticket_number", None)]
         if rating == "不满意":
             dispatcher.utter_message(text="很抱歉这次没能让您满意。我们会督促承办单位核查，回访人员会联系您了解情况。")
         else:
