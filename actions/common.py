@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import json
+from abc import abstractmethod
 from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Tracker
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 RATINGS = ("满意", "基本满意", "不满意")
 
@@ -56,3 +60,23 @@ def previous_bot_response(tracker: Tracker) -> Optional[str]:
         elif event.get("event") == "bot" and seen_user:
             return (event.get("metadata") or {}).get("utter_action")
     return None
+
+
+class AnswerValidationAction(FormValidationAction):
+    """A form validation that checks only what the citizen answered.
+
+    Slots cleared with SlotSet(None) (when a form starts afresh or a field is corrected) are left alone;
+    rasa-sdk would otherwise run their validate_<slot> methods with None and ask about every one of them.
+    """
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        answered = {name: value for name, value in tracker.slots_to_validate().items() if value is not None}
+        only_answers = tracker.copy()
+        only_answers.slots_to_validate = lambda: dict(answered)  # type: ignore[method-assign]
+        return await super().get_validation_events(dispatcher, only_answers, domain)
+
+    @abstractmethod
+    def name(self) -> str:
+        """The form's validation action name (abstract, so rasa-sdk does not register this base class)."""

@@ -12,12 +12,12 @@ import re
 import uuid
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import button, channel_of, latest_entity, latest_intent, latest_text
+from actions.common import AnswerValidationAction, button, channel_of, latest_entity, latest_intent, latest_text
 from actions.outbox import Outbox
 from actions.ticket_client import TicketBackendUnavailable, TicketClient, TicketRejected
 from actions.validation import PHONE_HELP, parse_phone, yes_no
@@ -109,7 +109,7 @@ class ActionStartComplaint(Action):
         return reset_form_slots() + [SlotSet(key, value) for key, value in slots.items()]
 
 
-class ValidateComplaintForm(FormValidationAction):
+class ValidateComplaintForm(AnswerValidationAction):
     """Checks each answer; explains and asks again when one is not usable."""
 
     def name(self) -> Text:

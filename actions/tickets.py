@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import latest_entity, latest_intent, rating_buttons
+from actions.common import AnswerValidationAction, latest_entity, latest_intent, rating_buttons
 from actions.ticket_client import TicketBackendUnavailable, TicketClient, TicketNotFound, TicketRejected
 from actions.validation import PHONE_HELP, parse_phone, parse_ticket_number, same_phone
 
@@ -35,7 +35,7 @@ def ask_rating(dispatcher: CollectingDispatcher, number: str) -> List[Dict[Text,
     return [SlotSet("rating_ticket_number", number)]
 
 
-class ValidateTicketLookupForm(FormValidationAction):
+class ValidateTicketLookupForm(AnswerValidationAction):
     """Checks the ticket number and phone number the citizen gives."""
 
     def name(self) -> Text:

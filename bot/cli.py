@@ -68,9 +68,13 @@ def _classify(args: argparse.Namespace) -> int:
 
 
 def _kb_search(args: argparse.Namespace) -> int:
-    from bot.kb import KnowledgeBase
+    from bot.kb import FaqError, KnowledgeBase
 
-    kb = KnowledgeBase.from_dir(load().faq_dir)
+    try:
+        kb = KnowledgeBase.from_dir(load().faq_dir)
+    except FaqError as error:
+        print(f"bianmin: invalid knowledge base: {error}", file=sys.stderr)
+        return 1
     hits = kb.search(args.query, k=args.k, channel=args.channel)
     print(f"decision: {kb.decide(hits)}")
     for hit in hits:
@@ -96,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the whole assistant").set_defaults(func=_run)
     commands.add_parser("shell", help="chat with the running assistant in the terminal").set_defaults(func=_shell)
     commands.add_parser(
-        "classify", help='JSON lines {"id","title","text"} on stdin -> {"id","category","confidence"}'
+        "classify", help='JSON lines {"id","title","text"} on stdin -> {"id","category","confidence","subcategory","department"}'
     ).set_defaults(func=_classify)
     kb = commands.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
     search = kb.add_parser("search", help="search the knowledge base as the assistant does")

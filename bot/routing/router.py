@@ -1,0 +1,127 @@
+"""Router: classifies a complaint and names the responsible department.
+
+The fitted model is cached under `<var_dir>/routing/` named by a hash of data/routing (taxonomy and
+examples) and of the model code, so only the first start after a change trains (about two seconds);
+later starts load it. The department table is not part of the model: edits to it apply immediately.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import sklearn
+
+from bot.routing.model import RouteModel
+from bot.routing.taxonomy import DATA_DIR, DepartmentTable, Taxonomy, fingerprint
+from bot.settings import ROOT, load
+
+logger = logging.getLogger(__name__)
+
+
+def _model_inputs() -> List[Path]:
+    """Code and jieba dictionaries that shape a fitted model besides data/routing."""
+    here = Path(__file__).parent
+    return [here / "model.py", here / "taxonomy.py", *sorted((ROOT / "data" / "dict").glob("*.txt"))]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a complaint goes. `category` is None only for a text with nothing to classify."""
+
+    category: Optional[str]
+    subcategory: Optional[str]
+    department: str
+    confidence: float
+
+
+def has_content(text: Optional[str]) -> bool:
+    """True when the text holds at least one letter, digit or CJK character."""
+    return any(ch.isalnum() for ch in text or "")
+
+
+class Router:
+    """Classifies texts with the model of `data_dir`, departments from its departments.yml."""
+
+    def __init__(self, data_dir: Path = DATA_DIR, cache_dir: Optional[Path] = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.cache_dir = Path(cache_dir) if cache_dir else load().var_dir / "routing"
+        self.departments = DepartmentTable(self.data_dir / "departments.yml")
+        self.model = self._load_or_train()
+
+    def _load_or_train(self) -> RouteModel:
+        code = b"".join(path.read_bytes() for path in _model_inputs())
+        key = fingerprint(self.data_dir, extra=f"{hashlib.sha256(code).hexdigest()}-{sklearn.__version__}")
+        path = self.cache_dir / f"model-{key}.pkl"
+        try:
+            with path.open("rb") as handle:
+                model = pickle.load(handle)
+            if isinstance(model, RouteModel):
+                return model
+        except FileNotFoundError:
+            pass
+        except Exception as error:  # a truncated or foreign cache file is rebuilt, never fatal
+            logger.warning("routing: ignoring unreadable model cache %s (%s)", path, error)
+        model = RouteModel(Taxonomy.load(self.data_dir))
+        self._save(model, path)
+        return model
+
+    @staticmethod
+    def _save(model: RouteModel, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+                pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(handle.name, path)
+            for stale in path.parent.glob("model-*.pkl"):
+                if stale != path:
+                    stale.unlink(missing_ok=True)
+        except OSError as error:
+            logger.warning("routing: cannot cache the model in %s (%s)", path.parent, error)
+
+    def department_for(self, category: Optional[str], subcategory: Optional[str] = None) -> str:
+        """The department of a (sub)category according to the current departments.yml."""
+        return self.departments.department(category, subcategory)
+
+    def classify_many(self, texts: Sequence[str], titles: Optional[Sequence[str]] = None) -> List[Route]:
+        """Routes for many texts at once (much faster than one by one); titles are optional."""
+        titles = list(titles) if titles is not None else [""] * len(texts)
+        routes: List[Optional[Route]] = [None] * len(texts)
+        todo = [i for i, (text, title) in enumerate(zip(texts, titles)) if has_content(f"{title}{text}")]
+        if todo:
+            predicted = self.model.predict([texts[i] or "" for i in todo], [titles[i] or "" for i in todo])
+            for i, (category, subcategory, confidence) in zip(todo, predicted):
+                routes[i] = Route(category, subcategory, self.department_for(category, subcategory), confidence)
+        empty = Route(None, None, self.department_for(None), 0.0)
+        return [route or empty for route in routes]
+
+    def classify(self, text: str, title: Optional[str] = None) -> Route:
+        """The route of one complaint (title optional)."""
+        return self.classify_many([text or ""], [title or ""])[0]
+
+
+_shared: Optional[Router] = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> Router:
+    """The process-wide Router (built, or loaded from the cache, on first use)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Router()
+        return _shared
+
+
+_table = DepartmentTable(DATA_DIR / "departments.yml")
+
+
+def department_for(category: Optional[str], subcategory: Optional[str] = None) -> str:
+    """The department of a (sub)category from data/routing/departments.yml (no model needed)."""
+    return _table.department(category, subcategory)

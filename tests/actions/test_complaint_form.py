@@ -1,0 +1,54 @@
+"""The complaint form's validation, run offline with tracker fixtures and a collecting dispatcher."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.complaint import ActionStartComplaint, ValidateComplaintForm
+
+DOMAIN = {"forms": {"complaint_form": {"required_slots": [
+    "description", "category", "address", "district", "occurred_at", "person_name", "phone", "confidential",
+    "confirmed",
+]}}}
+
+
+def tracker(text: str, intent: str, slot_events: List[Dict[str, Any]], entities: Optional[list] = None) -> Tracker:
+    """A tracker whose latest user message is `text`, followed by `slot_events` (as a form run sees it)."""
+    user = {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}, "entities": entities or []}}
+    slots = {event["name"]: event["value"] for event in slot_events}
+    return Tracker(
+        "citizen", slots, user["parse_data"] | {"text": text}, [user] + slot_events, False, None,
+        {"name": "complaint_form"}, "action_listen",
+    )
+
+
+async def test_starting_afresh_asks_nothing_about_cleared_slots():
+    dispatcher = CollectingDispatcher()
+    cleared = [SlotSet(name, None) for name in DOMAIN["forms"]["complaint_form"]["required_slots"]]
+    events = await ValidateComplaintForm().run(dispatcher, tracker("我要投诉", "file_complaint", cleared), DOMAIN)
+    assert dispatcher.messages == []
+    assert all(event["value"] is None for event in events if event["event"] == "slot")
+
+
+async def test_a_malformed_phone_is_explained_and_asked_again():
+    dispatcher = CollectingDispatcher()
+    events = await ValidateComplaintForm().run(
+        dispatcher, tracker("12345", "inform", [SlotSet("phone", "12345"), SlotSet("requested_slot", "phone")]), DOMAIN
+    )
+    assert "不太对" in dispatcher.messages[0]["text"]
+    assert {"event": "slot", "timestamp": None, "name": "phone", "value": None} in events
+
+
+async def test_the_first_message_fills_what_it_already_says():
+    dispatcher = CollectingDispatcher()
+    text = "我要投诉南开区幸福里小区的暖气一直不热，我的电话是138 1234 5678"
+    entities = [{"entity": "phone", "value": "13812345678"}]
+    events = await ActionStartComplaint().run(dispatcher, tracker(text, "file_complaint", [], entities), DOMAIN)
+    filled = {event["name"]: event["value"] for event in events if event["value"] is not None}
+    assert filled["description"] == text
+    assert filled["district"] == "南开区"
+    assert filled["phone"] == "13812345678"
+    assert filled["predicted_category"] == "城乡建设"

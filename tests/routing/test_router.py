@@ -1,0 +1,99 @@
+"""Routing of complaints: categories, departments from the editable table, confidence, the model cache."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bot.routing import CATEGORIES, Router, department_for
+from bot.routing.taxonomy import DATA_DIR, Taxonomy
+
+OBVIOUS = [
+    ("家里暖气一点都不热，室温才十四度，供热公司也不来人", "城乡建设", "供暖"),
+    ("旁边工地每天半夜两三点还在施工，吵得根本睡不着", "环境保护", "施工噪音"),
+    ("我在建筑工地干了半年活，包工头拖欠工资不给", "劳动和社会保障", "欠薪"),
+    ("孩子今年九月上小学，户口在这个学区，学校却说没有学位不让入学", "教育文体", "入学招生"),
+    ("希望增开一条公交线路，我们小区到地铁站没有公交车", "交通运输", "公交"),
+    ("小区门口天天乱停车，交警也不来管，早上堵得出不去", "政法", "交通秩序"),
+    ("我家是低保户，今年低保突然被取消了，生活很困难", "民政", "低保救助"),
+    ("在超市买到过期的牛奶，孩子喝了拉肚子", "卫生计生", "食品安全"),
+]
+
+
+@pytest.mark.parametrize("text,category,subcategory", OBVIOUS)
+def test_obvious_complaints_are_routed_right(router, text, category, subcategory):
+    route = router.classify(text)
+    assert (route.category, route.subcategory) == (category, subcategory)
+    assert route.department == department_for(category, subcategory)
+
+
+def test_confidence_is_a_probability_and_higher_for_clear_text(router):
+    clear = router.classify("暖气不热，家里太冷了")
+    vague = router.classify("你好，我想反映一个情况，希望领导重视一下")
+    for route in (clear, vague):
+        assert 0.0 <= route.confidence <= 1.0
+        assert route.category in CATEGORIES
+    assert clear.confidence > 0.9 > vague.confidence
+
+
+def test_title_helps_a_long_letter(router):
+    letter = "尊敬的领导您好！" + "我们多次反映，希望相关部门能够重视，尽快解决，谢谢。" * 40
+    route = router.classify(letter, title="小区附近工地夜间施工噪音扰民")
+    assert route.category == "环境保护"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "！！！？？", "\n\t"])
+def test_text_without_content_has_no_category(router, text):
+    route = router.classify(text)
+    assert route.category is None and route.subcategory is None
+    assert route.confidence == 0.0
+    assert route.department  # the fallback desk still receives it
+
+
+def test_department_table_covers_every_second_level_category():
+    taxonomy = Taxonomy.load()
+    fallback = department_for(None)
+    for name in taxonomy.labels:
+        category, subcategory = name.split("/")
+        assert category in CATEGORIES
+        assert department_for(category, subcategory) != fallback, name
+    assert department_for("城乡建设", "供暖") == "市城市管理委员会（供热办）"
+    assert department_for("城乡建设", "no-such-subcategory") == department_for("城乡建设")
+
+
+def test_editing_the_department_table_changes_the_department(tmp_path):
+    data = tmp_path / "routing"
+    shutil.copytree(DATA_DIR, data)
+    router = Router(data, tmp_path / "cache")
+    assert router.classify("暖气不热").department == "市城市管理委员会（供热办）"
+
+    table = data / "departments.yml"
+    table.write_text(
+        table.read_text(encoding="utf-8").replace("市城市管理委员会（供热办）", "河西区供热服务中心"), encoding="utf-8"
+    )
+    assert router.classify("暖气不热").department == "河西区供热服务中心"  # no restart, no retraining
+    assert Router(data, tmp_path / "cache").department_for("城乡建设", "供暖") == "河西区供热服务中心"
+
+
+def test_model_is_cached_and_a_broken_cache_is_rebuilt(tmp_path):
+    cache = tmp_path / "cache"
+    first = Router(DATA_DIR, cache)
+    files = list(cache.glob("model-*.pkl"))
+    assert len(files) == 1
+    assert Router(DATA_DIR, cache).classify("暖气不热") == first.classify("暖气不热")
+
+    files[0].write_bytes(b"not a pickle")
+    assert Router(DATA_DIR, cache).classify("暖气不热").subcategory == "供暖"
+
+
+def test_changed_examples_retrain_and_replace_the_cached_model(tmp_path):
+    data = tmp_path / "routing"
+    shutil.copytree(DATA_DIR, data)
+    cache = tmp_path / "cache"
+    Router(data, cache)
+    (old,) = cache.glob("model-*.pkl")
+    with (data / "examples" / "keji.yml").open("a", encoding="utf-8") as handle:
+        handle.write("    - 手机卡突然停机了，营业厅说是系统问题\n")
+    Router(data, cache)
+    (new,) = cache.glob("model-*.pkl")  # retrained, and the stale model was removed
+    assert new != old
