@@ -1,0 +1,243 @@
+"""The knowledge base: entries of faq/*.yml, their retrieval, the answer/suggest/none decision, and
+the process-wide instance that follows edits of faq/ without restart."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from bot.kb.entries import Entry, FaqError, faq_files, load_file
+from bot.kb.index import Bags, Index
+from bot.kb.text import features
+
+logger = logging.getLogger(__name__)
+
+# An entry's score is its best question's similarity plus this share of its answer's similarity.
+ANSWER_SHARE = 0.8
+# decide(): answer when the top hit reaches ANSWER_MIN and leads the next one by ANSWER_MARGIN;
+# suggest the hits that reach SUGGEST_MIN; otherwise admit not knowing. Tuned on bench/faq.
+ANSWER_MIN = 0.35
+ANSWER_MARGIN = 0.08
+SUGGEST_MIN = 0.2
+RELOAD_INTERVAL = 2.0
+CANDIDATES = 64
+
+Stamp = Tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved entry with a confidence-like score between 0 and 1."""
+
+    entry: Entry
+    score: float
+
+
+@dataclass(frozen=True)
+class _File:
+    """One parsed faq file with its analysed texts (kept so unchanged files are never re-analysed)."""
+
+    stamp: Stamp
+    entries: List[Entry]
+    questions: Bags
+    answers: Bags
+
+
+def _analyse(stamp: Stamp, entries: List[Entry]) -> _File:
+    return _File(
+        stamp=stamp,
+        entries=entries,
+        questions=Bags.of(features(q) for entry in entries for q in entry.questions),
+        answers=Bags.of(features(entry.answer) for entry in entries),
+    )
+
+
+def _stamp(path: Path) -> Stamp:
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size
+
+
+class KnowledgeBase:
+    """Searchable entries; build with `from_dir` (a directory of faq YAML files) or `from_entries`."""
+
+    def __init__(self, files: Dict[str, _File], directory: Optional[Path] = None,
+                 reload_interval: Optional[float] = None):
+        self.directory = directory
+        self.reload_interval = reload_interval
+        self._files = files
+        self._rejected: Dict[str, Stamp] = {}
+        self._lock = threading.Lock()
+        self._checked = time.monotonic()
+        self._build()
+
+    @classmethod
+    def from_dir(cls, directory: Path, reload_interval: Optional[float] = None) -> "KnowledgeBase":
+        """Loads every *.yml of `directory`; raises FaqError naming the file and entry if one is invalid.
+
+        With `reload_interval` (seconds), searches re-check the files at most that often and re-index
+        only the files that changed; an invalid edit is logged and the previous version kept.
+        """
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise FaqError(f"{directory}: the knowledge base directory does not exist")
+        files = {str(path): _analyse(_stamp(path), load_file(path)) for path in faq_files(directory)}
+        _check_unique(files)
+        return cls(files, directory, reload_interval)
+
+    @classmethod
+    def from_entries(cls, entries: Sequence[Entry]) -> "KnowledgeBase":
+        """An in-memory knowledge base (benchmarks, tests); ids must be unique."""
+        files = {"<memory>": _analyse((0, 0), list(entries))}
+        _check_unique(files)
+        return cls(files)
+
+    def _build(self) -> None:
+        files = list(self._files.values())
+        entries = [entry for cached in files for entry in cached.entries]
+        counts = [len(entry.questions) for entry in entries]
+        self._entries = entries
+        self._by_id = {entry.id: entry for entry in entries}
+        self._question_owner = np.repeat(np.arange(len(entries), dtype=np.int32), counts)
+        self._first_question = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
+        self._questions = Index([cached.questions for cached in files])
+        self._answers = Index([cached.answers for cached in files])
+
+    def __len__(self) -> int:
+        self._maybe_reload()
+        return len(self._entries)
+
+    @property
+    def entries(self) -> List[Entry]:
+        """All entries, in file order (including expired and channel-limited ones)."""
+        self._maybe_reload()
+        return list(self._entries)
+
+    def index_nbytes(self) -> int:
+        """Memory held by the numpy arrays of the question and answer indexes."""
+        return self._questions.nbytes() + self._answers.nbytes()
+
+    def get(self, entry_id: str) -> Optional[Entry]:
+        """The entry with this id, or None."""
+        self._maybe_reload()
+        return self._by_id.get(entry_id)
+
+    def search(self, text: str, k: int = 3, channel: Optional[str] = None,
+               today: Optional[dt.date] = None) -> List[Hit]:
+        """Up to `k` entries for a citizen's question, best first; only entries valid on `today` and
+        available on `channel`. Blank or meaningless text gives an empty list."""
+        self._maybe_reload()
+        query = features(text or "")
+        if not query or k <= 0 or not self._entries:
+            return []
+        today = today or dt.date.today()
+        question_scores = self._questions.scores(query)
+        answer_scores = self._answers.scores(query)
+        limit = CANDIDATES
+        while True:
+            hits = self._rank(question_scores, answer_scores, limit, channel, today)
+            if len(hits) >= k or limit >= len(question_scores):
+                return hits[:k]
+            limit *= 4
+
+    def _rank(self, question_scores: np.ndarray, answer_scores: np.ndarray, limit: int,
+              channel: Optional[str], today: dt.date) -> List[Hit]:
+        candidates = set(self._question_owner[_top(question_scores, limit)].tolist())
+        candidates.update(_top(answer_scores, limit).tolist())
+        hits = []
+        for index in candidates:
+            entry = self._entries[index]
+            best_question = float(question_scores[self._first_question[index]:self._first_question[index + 1]].max())
+            score = min(1.0, best_question + ANSWER_SHARE * float(answer_scores[index]))
+            if score > 0 and entry.available(channel, today):
+                hits.append(Hit(entry, round(score, 4)))
+        hits.sort(key=lambda hit: (-hit.score, hit.entry.id))
+        return hits
+
+    @staticmethod
+    def decide(hits: Sequence[Hit]) -> str:
+        """"answer" (top hit confident and clearly ahead), "suggest" (plausible hits) or "none"."""
+        if not hits or hits[0].score < SUGGEST_MIN:
+            return "none"
+        runner_up = hits[1].score if len(hits) > 1 else 0.0
+        if hits[0].score >= ANSWER_MIN and hits[0].score - runner_up >= ANSWER_MARGIN:
+            return "answer"
+        return "suggest"
+
+    def _maybe_reload(self) -> None:
+        if self.reload_interval is None or time.monotonic() - self._checked < self.reload_interval:
+            return
+        with self._lock:
+            if time.monotonic() - self._checked >= self.reload_interval:
+                self.reload()
+                self._checked = time.monotonic()
+
+    def reload(self) -> bool:
+        """Re-reads the files of the directory that changed, appeared or vanished; True if any did.
+
+        A file that became invalid keeps its previous version (the error is logged)."""
+        if self.directory is None:
+            return False
+        stamps = {str(path): _stamp(path) for path in faq_files(self.directory)} if self.directory.is_dir() else {}
+        files = {key: cached for key, cached in self._files.items() if stamps.get(key) == cached.stamp}
+        for key in sorted(set(stamps) - set(files)):
+            if self._rejected.get(key) == stamps[key]:
+                if key in self._files:
+                    files[key] = self._files[key]
+                continue
+            try:
+                files[key] = _analyse(stamps[key], load_file(Path(key)))
+                _check_unique(files)
+            except FaqError as error:
+                logger.error("knowledge base: %s; keeping the previous version of this file", error)
+                self._rejected[key] = stamps[key]
+                files.pop(key, None)
+                if key in self._files:
+                    files[key] = self._files[key]
+        changed = files.keys() != self._files.keys() or any(files[k] is not self._files[k] for k in files)
+        if changed:
+            self._files = files
+            self._build()
+            logger.info("knowledge base reloaded: %d entries", len(self._entries))
+        return changed
+
+
+def _top(scores: np.ndarray, limit: int) -> np.ndarray:
+    """Indices of the `limit` highest non-zero scores (unordered)."""
+    if len(scores) > limit:
+        indices = np.argpartition(scores, -limit)[-limit:]
+    else:
+        indices = np.arange(len(scores))
+    return indices[scores[indices] > 0]
+
+
+def _check_unique(files: Dict[str, _File]) -> None:
+    seen: Dict[str, str] = {}
+    for name, cached in files.items():
+        for entry in cached.entries:
+            if entry.id in seen:
+                raise FaqError(f"{name} (id {entry.id}): duplicate id, already used in {seen[entry.id]}")
+            seen[entry.id] = name
+
+
+_shared: Dict[str, KnowledgeBase] = {}
+_shared_lock = threading.Lock()
+
+
+def shared(directory: Optional[Path] = None) -> KnowledgeBase:
+    """The process-wide knowledge base of `directory` (default: settings.faq_dir), following file
+    edits (checked at most every RELOAD_INTERVAL seconds; only changed files are re-indexed)."""
+    if directory is None:
+        from bot.settings import load
+
+        directory = load().faq_dir
+    key = str(Path(directory).resolve())
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = KnowledgeBase.from_dir(Path(key), reload_interval=RELOAD_INTERVAL)
+        return _shared[key]
