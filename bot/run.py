@@ -78,7 +78,7 @@ def write_credentials(settings: Settings) -> Path:
     from channels.registry import credentials_for_env
 
     path = settings.var_dir / "credentials.yml"
-    path.write_text(yaml.safe_dump(credentials_for_env(), allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump(credentials_for_env(settings), allow_unicode=True), encoding="utf-8")
     return path
 
 

@@ -6,7 +6,7 @@ nowhere else, so one table in the README documents them all.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,11 +37,31 @@ class Settings:
     faq_dir: Path = field(default_factory=lambda: ROOT / "faq")
     models_dir: Path = field(default_factory=lambda: ROOT / "models")
     staffed_hours: str = "08:00-20:00"
+    # channels (a channel is enabled when its credentials are set; see docs/channels.md)
+    wechat_token: str = ""
+    wechat_appid: str = ""
+    wechat_secret: str = ""
+    wechat_aes_key: str = ""
+    wechat_api_url: str = "https://api.weixin.qq.com"
+    miniprogram_token: str = ""
+    miniprogram_appid: str = ""
+    miniprogram_secret: str = ""
+    miniprogram_aes_key: str = ""
+    miniprogram_api_url: str = "https://api.weixin.qq.com"
+    telegram_token: str = ""
+    telegram_secret: str = ""
+    telegram_api_url: str = "https://api.telegram.org/bot"
 
     @property
     def outbox_path(self) -> Path:
         """SQLite file where complaints wait when the ticket backend is unreachable."""
         return self.var_dir / "outbox.sqlite3"
+
+
+# channel credentials: field `wechat_token` is read from BIANMIN_WECHAT_TOKEN, and so on
+_CHANNEL_DEFAULTS = {
+    f.name: f.default for f in fields(Settings) if f.name.startswith(("wechat_", "miniprogram_", "telegram_"))
+}
 
 
 def load() -> Settings:
@@ -68,6 +88,7 @@ def load() -> Settings:
         faq_dir=Path(_env("BIANMIN_FAQ_DIR", str(ROOT / "faq"))),
         models_dir=Path(_env("BIANMIN_MODELS_DIR", str(ROOT / "models"))),
         staffed_hours=_env("BIANMIN_STAFFED_HOURS", "08:00-20:00"),
+        **{name: _env(f"BIANMIN_{name.upper()}", default) for name, default in _CHANNEL_DEFAULTS.items()},
     )
 
 
@@ -93,6 +114,7 @@ def to_env(settings: Settings) -> dict:
         "BIANMIN_FAQ_DIR": str(settings.faq_dir),
         "BIANMIN_MODELS_DIR": str(settings.models_dir),
         "BIANMIN_STAFFED_HOURS": settings.staffed_hours,
+        **{f"BIANMIN_{name.upper()}": getattr(settings, name) for name in _CHANNEL_DEFAULTS},
         # read by endpoints.yml (tracker store and lock store)
         "BIANMIN_REDIS_HOST": redis.hostname or "127.0.0.1",
         "BIANMIN_REDIS_PORT": str(redis.port or 6379),

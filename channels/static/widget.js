@@ -1,0 +1,315 @@
+/*
+ * Bianmin web chat widget. Embed with one tag:
+ *   <script src="https://<rasa-server>/webhooks/webchat/widget.js"></script>
+ * Optional attributes: data-mode="page" (fill the page, no launcher button), data-server (Rasa origin),
+ * data-socket-path (default /socket.io), data-title.
+ * Talks to Rasa's socket.io channel (user_uttered / bot_uttered, session persistence). The session id and
+ * the transcript are kept in localStorage, so a reload shows the conversation again.
+ */
+(function () {
+  "use strict";
+  if (window.BianminChat) { return; }
+
+  var script = document.currentScript;
+  var scriptUrl = new URL(script ? script.src : "/webhooks/webchat/widget.js", window.location.href);
+  var base = scriptUrl.href.replace(/widget\.js(\?.*)?$/, "");
+  var data = (script && script.dataset) || {};
+  var config = {
+    mode: data.mode === "page" ? "page" : "widget",
+    server: data.server || scriptUrl.origin,
+    socketPath: data.socketPath || "/socket.io",
+    title: data.title || "12345便民服务 · 在线咨询"
+  };
+  var KEYS = { session: "bianmin.webchat.session", transcript: "bianmin.webchat.transcript",
+               handoff: "bianmin.webchat.handoff" };
+  var MAX_ENTRIES = 200;
+  var HANDOFF_PREFIX = "【人工客服】";
+  var TYPING_TIMEOUT_MS = 20000;
+
+  var CSS = [
+    ".bm-launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;border:0;border-radius:28px;",
+    "background:#c0392b;color:#fff;font-size:16px;padding:14px 20px;box-shadow:0 4px 14px rgba(0,0,0,.25);cursor:pointer}",
+    ".bm-panel{position:fixed;right:20px;bottom:84px;z-index:2147483001;width:360px;height:560px;max-height:calc(100vh - 110px);",
+    "display:none;flex-direction:column;background:#fff;border-radius:12px;overflow:hidden;box-shadow:0 8px 30px rgba(0,0,0,.25);",
+    "font-family:'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;font-size:15px;color:#222}",
+    ".bm-panel.bm-open{display:flex}",
+    ".bm-panel.bm-page{position:static;display:flex;width:100%;max-width:720px;height:100vh;max-height:none;margin:0 auto;",
+    "border-radius:0;box-shadow:none}",
+    ".bm-header{background:#c0392b;color:#fff;padding:12px 14px;display:flex;align-items:center;justify-content:space-between}",
+    ".bm-header-title{font-weight:bold}",
+    ".bm-close{background:none;border:0;color:#fff;font-size:22px;cursor:pointer;line-height:1}",
+    ".bm-status{background:#fff3cd;color:#7a5a00;font-size:13px;padding:6px 12px;display:none}",
+    ".bm-status.bm-show{display:block}",
+    ".bm-handoff{background:#e8f5e9;color:#1b5e20;font-size:13px;padding:6px 12px;display:none}",
+    ".bm-handoff.bm-show{display:block}",
+    ".bm-log{flex:1;overflow-y:auto;padding:12px;background:#f4f6f8}",
+    ".bm-row{display:flex;flex-direction:column;margin:8px 0}",
+    ".bm-row.bm-user{align-items:flex-end}",
+    ".bm-row.bm-bot,.bm-row.bm-agent{align-items:flex-start}",
+    ".bm-label{font-size:12px;color:#888;margin:0 4px 2px}",
+    ".bm-bubble{max-width:82%;padding:9px 12px;border-radius:10px;white-space:pre-wrap;word-break:break-word;line-height:1.5}",
+    ".bm-user .bm-bubble{background:#c0392b;color:#fff}",
+    ".bm-bot .bm-bubble{background:#fff;border:1px solid #e3e3e3}",
+    ".bm-agent .bm-bubble{background:#e8f5e9;border:1px solid #a5d6a7}",
+    ".bm-bubble img{max-width:100%;display:block}",
+    ".bm-notice{text-align:center;font-size:12px;color:#666;margin:10px 0}",
+    ".bm-buttons{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px;max-width:90%}",
+    ".bm-choice{border:1px solid #c0392b;background:#fff;color:#c0392b;border-radius:16px;padding:6px 12px;font-size:14px;cursor:pointer}",
+    ".bm-choice:disabled{opacity:.5;cursor:default}",
+    ".bm-typing{font-size:13px;color:#888;padding:0 14px 6px;display:none;background:#f4f6f8}",
+    ".bm-typing.bm-show{display:block}",
+    ".bm-form{display:flex;border-top:1px solid #e3e3e3;padding:8px;gap:8px;background:#fff}",
+    ".bm-input{flex:1;min-width:0;border:1px solid #ccc;border-radius:18px;padding:8px 12px;font-size:16px}",
+    ".bm-send{border:0;border-radius:18px;background:#c0392b;color:#fff;padding:8px 16px;font-size:15px;cursor:pointer}",
+    "@media (max-width:480px){.bm-panel:not(.bm-page){right:0;bottom:0;width:100vw;height:100%;max-height:100%;border-radius:0}",
+    ".bm-launcher{right:12px;bottom:12px}}"
+  ].join("");
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function load(key, fallback) {
+    try { var value = window.localStorage.getItem(key); return value === null ? fallback : JSON.parse(value); }
+    catch (e) { return fallback; }
+  }
+
+  function save(key, value) {
+    try { window.localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode: no history */ }
+  }
+
+  var state = {
+    sessionId: load(KEYS.session, null),
+    transcript: load(KEYS.transcript, []),
+    handoff: load(KEYS.handoff, false),
+    queue: [],
+    confirmed: false,
+    socket: null,
+    typingTimer: null
+  };
+
+  var ui = {};
+
+  function buildUi() {
+    var style = el("style");
+    style.textContent = CSS;
+    document.head.appendChild(style);
+
+    ui.panel = el("section", "bm-panel" + (config.mode === "page" ? " bm-page" : ""));
+    ui.panel.setAttribute("aria-label", config.title);
+    var header = el("div", "bm-header");
+    header.appendChild(el("span", "bm-header-title", config.title));
+    if (config.mode !== "page") {
+      var close = el("button", "bm-close", "×");
+      close.type = "button";
+      close.setAttribute("aria-label", "关闭");
+      close.addEventListener("click", function () { toggle(false); });
+      header.appendChild(close);
+    }
+    ui.status = el("div", "bm-status");
+    ui.handoff = el("div", "bm-handoff", "人工客服已接入，正在为您服务。");
+    ui.log = el("div", "bm-log");
+    ui.log.setAttribute("aria-live", "polite");
+    ui.typing = el("div", "bm-typing", "正在输入…");
+    ui.form = el("form", "bm-form");
+    ui.input = el("input", "bm-input");
+    ui.input.type = "text";
+    ui.input.placeholder = "请输入您的问题，如“暖气不热怎么办”";
+    ui.input.setAttribute("aria-label", "输入消息");
+    ui.input.maxLength = 1000;
+    var send = el("button", "bm-send", "发送");
+    send.type = "submit";
+    ui.form.appendChild(ui.input);
+    ui.form.appendChild(send);
+    ui.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = ui.input.value.trim();
+      if (!text) { return; }
+      ui.input.value = "";
+      say(text, text);
+    });
+    [header, ui.status, ui.handoff, ui.log, ui.typing, ui.form].forEach(function (n) { ui.panel.appendChild(n); });
+    document.body.appendChild(ui.panel);
+
+    if (config.mode !== "page") {
+      ui.launcher = el("button", "bm-launcher", "在线咨询");
+      ui.launcher.type = "button";
+      ui.launcher.setAttribute("aria-label", "打开在线咨询");
+      ui.launcher.addEventListener("click", function () { toggle(!ui.panel.classList.contains("bm-open")); });
+      document.body.appendChild(ui.launcher);
+    }
+    state.transcript.forEach(function (entry) { render(entry, true); });
+    showHandoff(state.handoff);
+    scrollDown();
+  }
+
+  function toggle(open) {
+    ui.panel.classList.toggle("bm-open", open);
+    if (open) { ui.input.focus(); scrollDown(); }
+  }
+
+  function scrollDown() { ui.log.scrollTop = ui.log.scrollHeight; }
+
+  function setStatus(text) {
+    ui.status.textContent = text || "";
+    ui.status.classList.toggle("bm-show", !!text);
+  }
+
+  function showHandoff(on) {
+    state.handoff = !!on;
+    save(KEYS.handoff, state.handoff);
+    ui.handoff.classList.toggle("bm-show", state.handoff);
+  }
+
+  function setTyping(on) {
+    clearTimeout(state.typingTimer);
+    ui.typing.classList.toggle("bm-show", on);
+    if (on) { state.typingTimer = setTimeout(function () { setTyping(false); }, TYPING_TIMEOUT_MS); }
+  }
+
+  function remember(entry) {
+    state.transcript.push(entry);
+    if (state.transcript.length > MAX_ENTRIES) { state.transcript = state.transcript.slice(-MAX_ENTRIES); }
+    save(KEYS.transcript, state.transcript);
+  }
+
+  function render(entry, fromHistory) {
+    if (entry.role === "notice") {
+      ui.log.appendChild(el("div", "bm-notice", entry.text));
+      return;
+    }
+    var row = el("div", "bm-row bm-" + entry.role);
+    if (entry.label) { row.appendChild(el("div", "bm-label", entry.label)); }
+    if (entry.text) { row.appendChild(el("div", "bm-bubble", entry.text)); }
+    if (entry.image) {
+      var bubble = el("div", "bm-bubble");
+      var img = el("img");
+      img.src = entry.image;
+      img.alt = "图片";
+      bubble.appendChild(img);
+      row.appendChild(bubble);
+    }
+    if (entry.buttons && entry.buttons.length) {
+      var box = el("div", "bm-buttons");
+      entry.buttons.forEach(function (button) {
+        var choice = el("button", "bm-choice", button.title);
+        choice.type = "button";
+        choice.disabled = !!entry.answered || (fromHistory && entry !== lastWithButtons());
+        choice.addEventListener("click", function () {
+          entry.answered = true;
+          save(KEYS.transcript, state.transcript);
+          Array.prototype.forEach.call(box.querySelectorAll("button"), function (b) { b.disabled = true; });
+          say(button.title, button.payload);
+        });
+        box.appendChild(choice);
+      });
+      row.appendChild(box);
+    }
+    ui.log.appendChild(row);
+    scrollDown();
+  }
+
+  function lastWithButtons() {
+    for (var i = state.transcript.length - 1; i >= 0; i--) {
+      if (state.transcript[i].buttons && state.transcript[i].buttons.length) { return state.transcript[i]; }
+    }
+    return null;
+  }
+
+  function add(entry) {
+    remember(entry);
+    render(entry, false);
+  }
+
+  /* Shows `shown` as the citizen's message and sends `message` (a payload for buttons) to the bot. */
+  function say(shown, message) {
+    add({ role: "user", text: shown });
+    setTyping(!state.handoff);
+    if (state.confirmed && state.socket && state.socket.connected) {
+      emitMessage(message);
+    } else {
+      state.queue.push(message);
+    }
+  }
+
+  function emitMessage(message) {
+    state.socket.emit("user_uttered", { message: message, session_id: state.sessionId });
+  }
+
+  function onBotMessage(message) {
+    if (!message || typeof message !== "object") { return; }
+    setTyping(false);
+    var metadata = message.metadata || {};
+    var custom = message.custom || {};
+    var text = typeof message.text === "string" ? message.text : (typeof custom.text === "string" ? custom.text : "");
+    var takenOver = metadata.handoff === "taken" || custom.handoff === "taken" ||
+      text.indexOf(HANDOFF_PREFIX) === 0 || !!metadata.agent;
+    if (metadata.handoff === "released" || custom.handoff === "released") {
+      showHandoff(false);
+      add({ role: "notice", text: "人工客服已结束服务，智能客服继续为您服务。" });
+    } else if (takenOver && !state.handoff) {
+      showHandoff(true);
+      add({ role: "notice", text: "人工客服已接入" });
+    }
+    var image = message.attachment && message.attachment.payload && message.attachment.payload.src;
+    var buttons = (message.quick_replies || message.buttons || []).map(function (b) {
+      return { title: String(b.title || b.payload || ""), payload: String(b.payload || b.title || "") };
+    });
+    if (!text && !image && !buttons.length) { return; }
+    var entry = { role: metadata.agent ? "agent" : "bot", text: text, buttons: buttons };
+    entry.label = metadata.agent ? "人工客服 · " + metadata.agent : (takenOver ? "人工客服" : "智能客服");
+    if (image) { entry.image = image; }
+    add(entry);
+    if (config.mode !== "page" && !ui.panel.classList.contains("bm-open") && ui.launcher) {
+      ui.launcher.textContent = "在线咨询（有新消息）";
+    }
+  }
+
+  function connect() {
+    var socket = window.io(config.server, { path: config.socketPath, transports: ["websocket", "polling"],
+                                            reconnection: true, reconnectionDelayMax: 10000 });
+    state.socket = socket;
+    socket.on("connect", function () {
+      setStatus("");
+      socket.emit("session_request", { session_id: state.sessionId });
+    });
+    socket.on("session_confirm", function (sessionId) {
+      var id = typeof sessionId === "string" ? sessionId : (sessionId && sessionId.session_id);
+      if (id && id !== state.sessionId) {
+        state.sessionId = id;
+        save(KEYS.session, id);
+      }
+      state.confirmed = true;
+      var waiting = state.queue;
+      state.queue = [];
+      waiting.forEach(emitMessage);
+    });
+    socket.on("bot_uttered", onBotMessage);
+    socket.on("disconnect", function () {
+      state.confirmed = false;
+      setStatus("连接已断开，正在重新连接…");
+    });
+    socket.on("connect_error", function () { setStatus("暂时连不上服务器，正在重试…（紧急情况请直接拨打110/119/120）"); });
+  }
+
+  function withSocketIo(callback) {
+    if (window.io) { callback(); return; }
+    var tag = document.createElement("script");
+    tag.src = base + "socket.io.min.js";
+    tag.onload = callback;
+    tag.onerror = function () { setStatus("在线咨询加载失败，请刷新页面或拨打12345。"); };
+    document.head.appendChild(tag);
+  }
+
+  function start() {
+    buildUi();
+    if (config.mode === "page") { ui.input.focus(); }
+    withSocketIo(connect);
+  }
+
+  window.BianminChat = { open: function () { toggle(true); } };
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+})();

@@ -1,0 +1,66 @@
+"""Fixtures of the channel tests: Redis db 11 (flushed), fake WeChat and Telegram APIs on 127.0.0.1."""
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import urlparse, urlunparse
+
+import aiohttp
+import pytest
+import redis
+
+from bot.settings import load
+from tests.channels.fakes import FakeTelegramApi, FakeWeChatApi, aiohttp_server
+
+WECHAT_API_PORT = 42001
+TELEGRAM_API_PORT = 42002
+CHANNEL_PORT = 42010
+TELEGRAM_TOKEN = "123456:TEST-token"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat generates
+
+
+@pytest.fixture
+def channel_redis_url(redis_url):
+    """Redis db 11, flushed before and after each test."""
+    parts = urlparse(redis_url)
+    url = urlunparse(parts._replace(path="/11"))
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+async def wechat_api():
+    fake = FakeWeChatApi()
+    async with aiohttp_server(fake.app, WECHAT_API_PORT) as url:
+        fake.url = url
+        yield fake
+
+
+@pytest.fixture
+async def telegram_api():
+    fake = FakeTelegramApi(TELEGRAM_TOKEN)
+    async with aiohttp_server(fake.app, TELEGRAM_API_PORT) as url:
+        fake.url = url
+        yield fake
+
+
+@pytest.fixture
+def settings(channel_redis_url):
+    """Settings of all three connectors pointing at the fakes."""
+    api = f"http://127.0.0.1:{WECHAT_API_PORT}"
+    return dataclasses.replace(
+        load(), redis_url=channel_redis_url,
+        wechat_token="oa-token", wechat_appid="wx_oa_app", wechat_secret="oa-secret", wechat_api_url=api,
+        miniprogram_token="mp-token", miniprogram_appid="wx_mp_app", miniprogram_secret="mp-secret",
+        miniprogram_api_url=api,
+        telegram_token=TELEGRAM_TOKEN, telegram_secret="tg-secret",
+        telegram_api_url=f"http://127.0.0.1:{TELEGRAM_API_PORT}/bot",
+    )
+
+
+@pytest.fixture
+async def http():
+    async with aiohttp.ClientSession() as session:
+        yield session
