@@ -219,6 +219,17 @@ class Stack:
         self.stop()
 
 
+def console_login_hint(settings: Settings) -> Optional[str]:
+    """'admin / <password>' while the console's generated first password is unchanged, else None."""
+    from console.accounts import Accounts, first_login_hint
+
+    accounts = Accounts(settings.database_url)
+    try:
+        return first_login_hint(accounts, settings.var_dir)
+    finally:
+        accounts.dispose()
+
+
 def run_forever(settings: Settings) -> int:
     """`bianmin run`: start everything, print the URLs, stop cleanly on Ctrl-C."""
     stack = Stack(settings)
@@ -229,6 +240,9 @@ def run_forever(settings: Settings) -> int:
         print("\nBianmin is running:")
         for name, url in stack.urls().items():
             print(f"  {name:15} {url}")
+        hint = console_login_hint(settings)
+        if hint:
+            print(f"  first login     {hint}   (then: bianmin agents add NAME; bianmin agents passwd admin)")
         print(f"  logs            {stack.log_dir}\nChat in the terminal: .venv/bin/bianmin shell   Stop: Ctrl-C\n", flush=True)
         while not stopping:
             for service in stack.services:

@@ -1,0 +1,1 @@
+"""Agent takeover console: agents see waiting conversations, take over, reply, open tickets, hand back."""

@@ -1,0 +1,31 @@
+"""`python -m console`: serve the agent console on settings.host:settings.console_port."""
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.settings import load
+from console.accounts import Accounts, remember_first_password
+from console.app import create_app
+
+
+def main() -> None:
+    """Create the first supervisor account if there is none, then serve the console."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = load()
+    accounts = Accounts(settings.database_url)
+    password = accounts.ensure_first_admin()
+    if password:
+        path = remember_first_password(settings.var_dir, password)
+        print(
+            f"Agent console: no account existed, created supervisor 'admin' with password {password}\n"
+            f"  (also in {path}, until it is changed with `bianmin agents passwd admin`)",
+            flush=True,
+        )
+    web.run_app(create_app(settings, accounts), host=settings.host, port=settings.console_port,
+                access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+"""The agent console: an aiohttp app with server-rendered pages, a JSON API and a live event stream."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from functools import partial
+from pathlib import Path
+from string import Template
+from typing import Any, Dict, Optional
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from actions.ticket_client import TicketClient
+from bot.categories import CATEGORIES
+from bot.handoff import HandoffStore
+from bot.settings import Settings
+from console.accounts import Accounts
+from console.auth import COOKIE, LOGIN_CSRF_COOKIE, SESSION_TTL, SESSIONS, Session, Sessions, auth_middleware, same_token
+from console.conversations import ConsoleError, Conversations, list_item
+from console.rasa_api import RasaClient, RasaUnavailable
+
+logger = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+TRANSCRIPT_POLL = 1.0  # seconds between tracker reads for a conversation open in a console
+_templates: Dict[str, Template] = {}
+SETTINGS = web.AppKey("settings", Settings)
+ACCOUNTS = web.AppKey("accounts", Accounts)
+STORE = web.AppKey("store", HandoffStore)
+CONVERSATIONS = web.AppKey("conversations", Conversations)
+
+
+def render(name: str, **values: Any) -> web.Response:
+    """A page from console/templates/<name>.html inside layout.html (values are HTML-escaped)."""
+    from html import escape
+
+    def template(file: str) -> Template:
+        if file not in _templates:
+            _templates[file] = Template((HERE / "templates" / f"{file}.html").read_text(encoding="utf-8"))
+        return _templates[file]
+
+    safe = {key: escape(str(value)) for key, value in values.items()}
+    body = template(name).safe_substitute(safe)
+    account = template("account").safe_substitute(safe) if values.get("user") else ""
+    page = template("layout").safe_substitute({**safe, "body": body, "account": account})
+    return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+def _session(request: web.Request) -> Session:
+    return request["session"]
+
+
+async def _in_thread(function, *args):
+    return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args))
+
+
+async def _json_body(request: web.Request) -> Dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ConsoleError(400, "请求内容不是有效的JSON") from None
+    if not isinstance(body, dict):
+        raise ConsoleError(400, "请求内容必须是JSON对象")
+    return body
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):
+    """Turns refused operations and an unreachable Rasa into JSON errors the front end shows."""
+    try:
+        return await handler(request)
+    except ConsoleError as error:
+        return web.json_response({"error": str(error)}, status=error.status)
+    except RasaUnavailable as error:
+        logger.warning("%s %s: %s", request.method, request.path, error)
+        return web.json_response({"error": f"机器人服务暂时无法访问：{error}"}, status=502)
+
+
+# --- pages -------------------------------------------------------------------------------------------
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def login_page(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+    if _session(request) is not None and not error:
+        raise web.HTTPFound("/")
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = render("login", title="登录", csrf=token, error=error, user="", role="", me="", supervisor="0", page="login",
+                      error_class="error" if error else "hidden")
+    response.set_status(status)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/login")
+    return response
+
+
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    if not same_token(form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)):
+        return await login_page(request, "页面已过期，请重新登录。", 403)
+    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    sessions: Sessions = request.app[SESSIONS]
+    if await sessions.too_many_failures(name):
+        return await login_page(request, "密码错误次数过多，请15分钟后再试。", 429)
+    agent = await _in_thread(request.app[ACCOUNTS].authenticate, name, password)
+    if agent is None:
+        await sessions.record_failure(name)
+        return await login_page(request, "用户名或密码错误。", 401)
+    response = web.HTTPFound("/")
+    response.set_cookie(COOKIE, await sessions.create(agent), httponly=True, samesite="Strict", path="/",
+                        max_age=SESSION_TTL, secure=request.secure)
+    response.del_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    raise response
+
+
+async def logout(request: web.Request) -> web.Response:
+    await request.app[SESSIONS].delete(request.cookies.get(COOKIE))
+    response = web.HTTPFound("/login")
+    response.del_cookie(COOKIE, path="/")
+    raise response
+
+
+def _page_values(session: Session) -> Dict[str, Any]:
+    return {"user": session.display_name, "role": "班长" if session.supervisor else "坐席", "csrf": session.csrf,
+            "supervisor": "1" if session.supervisor else "0", "me": session.name}
+
+
+async def queue_page(request: web.Request) -> web.Response:
+    return render("queue", title="等待队列", page="queue", **_page_values(_session(request)))
+
+
+async def conversation_page(request: web.Request) -> web.Response:
+    return render("conversation", title="会话", page="conversation", conversation=request.match_info["id"],
+                  categories=json.dumps(CATEGORIES, ensure_ascii=False), **_page_values(_session(request)))
+
+
+# --- API ---------------------------------------------------------------------------------------------
+
+async def _display_names(app: web.Application) -> Dict[str, str]:
+    return {agent.name: agent.display_name for agent in await _in_thread(app[ACCOUNTS].list)}
+
+
+async def api_queue(request: web.Request) -> web.Response:
+    session, store = _session(request), request.app[STORE]
+    names, now = await _display_names(request.app), time.time()
+    waiting = [list_item(record, names, now) for record in await store.waiting()]
+    active = [list_item(record, names, now) for record in await store.active()]
+    body: Dict[str, Any] = {
+        "waiting": waiting, "mine": [item for item in active if item["agent"] == session.name], "now": now,
+    }
+    if session.supervisor:
+        body["active"] = active
+        body["agents"] = [{"name": name, "display_name": display} for name, display in names.items()]
+        body["ratings"] = await store.ratings()
+    return web.json_response(body)
+
+
+async def api_conversation(request: web.Request) -> web.Response:
+    data = await request.app[CONVERSATIONS].view(request.match_info["id"], _session(request).name)
+    return web.json_response(data)
+
+
+async def api_take(request: web.Request) -> web.Response:
+    session = _session(request)
+    await request.app[CONVERSATIONS].take(request.match_info["id"], session.name, session.display_name)
+    return web.json_response({"ok": True})
+
+
+async def api_pick_up(request: web.Request) -> web.Response:
+    session, body = _session(request), await _json_body(request)
+    conversation_id = str(body.get("id") or "").strip()
+    if not conversation_id or len(conversation_id) > 128:
+        raise ConsoleError(400, "请输入会话ID")
+    await request.app[CONVERSATIONS].pick_up(conversation_id, session.name, session.display_name)
+    return web.json_response({"ok": True, "id": conversation_id})
+
+
+async def api_reply(request: web.Request) -> web.Response:
+    session, body = _session(request), await _json_body(request)
+    await request.app[CONVERSATIONS].reply(
+        request.match_info["id"], session.name, session.display_name, str(body.get("text") or "")
+    )
+    return web.json_response({"ok": True})
+
+
+async def api_hand_back(request: web.Request) -> web.Response:
+    await request.app[CONVERSATIONS].hand_back(request.match_info["id"], _session(request).name)
+    return web.json_response({"ok": True})
+
+
+async def api_close(request: web.Request) -> web.Response:
+    session = _session(request)
+    await request.app[CONVERSATIONS].close(request.match_info["id"], session.name, session.supervisor)
+    return web.json_response({"ok": True})
+
+
+async def api_reassign(request: web.Request) -> web.Response:
+    if not _session(request).supervisor:
+        raise ConsoleError(403, "只有班长可以转派会话")
+    target = str((await _json_body(request)).get("agent") or "")
+    if target not in await _display_names(request.app):
+        raise ConsoleError(400, "没有这个坐席账号")
+    await request.app[CONVERSATIONS].reassign(request.match_info["id"], target)
+    return web.json_response({"ok": True})
+
+
+async def api_create_ticket(request: web.Request) -> web.Response:
+    ticket = await request.app[CONVERSATIONS].create_ticket(
+        request.match_info["id"], _session(request).name, await _json_body(request)
+    )
+    return web.json_response(ticket, status=201)
+
+
+async def api_update_ticket(request: web.Request) -> web.Response:
+    ticket = await request.app[CONVERSATIONS].update_ticket(
+        request.match_info["id"], _session(request).name, request.match_info["number"], await _json_body(request)
+    )
+    return web.json_response(ticket)
+
+
+async def _pump_store(store: HandoffStore, queue: asyncio.Queue) -> None:
+    async for event in store.events():
+        await queue.put(("ping" if event.get("type") == "ping" else "handoff", event))
+
+
+async def _poll_transcript(conversations: Conversations, conversation_id: str, agent: str, queue: asyncio.Queue) -> None:
+    seen: Optional[int] = None
+    while True:
+        try:
+            data = await conversations.transcript(conversation_id, agent)
+            if data["count"] != seen:
+                seen = data["count"]
+                await queue.put(("transcript", data))
+        except RasaUnavailable as error:
+            await queue.put(("problem", {"error": str(error)}))
+        await asyncio.sleep(TRANSCRIPT_POLL)
+
+
+async def api_stream(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: every handoff change (Redis pub/sub), plus the transcript of ?conversation=
+    whenever it changes (the tracker is polled while this stream is open)."""
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no",
+    })
+    await response.prepare(request)
+    queue: asyncio.Queue = asyncio.Queue()
+    tasks = [asyncio.create_task(_pump_store(request.app[STORE], queue))]
+    conversation_id = request.query.get("conversation")
+    if conversation_id:
+        tasks.append(asyncio.create_task(
+            _poll_transcript(request.app[CONVERSATIONS], conversation_id, _session(request).name, queue)
+        ))
+    try:
+        await response.write(b"event: ready\ndata: {}\n\n")
+        while True:
+            kind, data = await queue.get()
+            await response.write(f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode())
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return response
+
+
+# --- app ---------------------------------------------------------------------------------------------
+
+def create_app(settings: Settings, accounts: Optional[Accounts] = None) -> web.Application:
+    """The console app for `settings` (Redis, Rasa, ticket backend and accounts database)."""
+    app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=256 * 1024)
+    app[SETTINGS] = settings
+    app[ACCOUNTS] = accounts or Accounts(settings.database_url)
+    redis_client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=2)
+    app[SESSIONS] = Sessions(redis_client)
+    app[STORE] = HandoffStore(redis_client)
+    rasa = RasaClient(settings)
+    app[CONVERSATIONS] = Conversations(app[STORE], rasa, TicketClient.from_settings(settings))
+
+    async def cleanup(app: web.Application) -> None:
+        await rasa.close()
+        await redis_client.close()
+        await redis_client.connection_pool.disconnect()
+
+    app.on_cleanup.append(cleanup)
+    app.router.add_get("/health", health)
+    app.router.add_get("/login", login_page)
+    app.router.add_post("/login", login)
+    app.router.add_post("/logout", logout)
+    app.router.add_get("/", queue_page)
+    app.router.add_get("/conversations/{id}", conversation_page)
+    app.router.add_get("/api/queue", api_queue)
+    app.router.add_get("/api/stream", api_stream)
+    app.router.add_post("/api/pickup", api_pick_up)
+    app.router.add_get("/api/conversations/{id}", api_conversation)
+    for action, handler in (("take", api_take), ("reply", api_reply), ("handback", api_hand_back),
+                            ("close", api_close), ("reassign", api_reassign), ("tickets", api_create_ticket)):
+        app.router.add_post(f"/api/conversations/{{id}}/{action}", handler)
+    app.router.add_post("/api/conversations/{id}/tickets/{number}", api_update_ticket)
+    app.router.add_static("/static/", HERE / "static")
+    return app

@@ -1,0 +1,55 @@
+"""The conversation as the agent reads it, built from Rasa's tracker events."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Dict, List, Optional
+
+SYSTEM_EVENTS = {"pause": "机器人已暂停，等待人工客服", "resume": "机器人已恢复应答"}
+
+
+def _time(timestamp: Optional[float]) -> str:
+    return dt.datetime.fromtimestamp(timestamp).strftime("%H:%M:%S") if timestamp else ""
+
+
+def _user_text(event: Dict[str, Any]) -> str:
+    text = (event.get("text") or "").strip()
+    if text.startswith("/"):
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or text[1:]
+        return f"〔点击按钮：{intent}〕"
+    return text
+
+
+def turns(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """User, bot, agent and system turns in order: {role, text, time, agent?, buttons?}."""
+    result: List[Dict[str, Any]] = []
+    paused = False
+    for event in events:
+        kind = event.get("event")
+        when = _time(event.get("timestamp"))
+        if kind == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
+            if intent.startswith("EXTERNAL_"):
+                continue
+            result.append({"role": "user", "text": _user_text(event), "time": when, "intent": intent})
+        elif kind == "bot":
+            agent = (event.get("metadata") or {}).get("agent")
+            buttons = [b.get("title", "") for b in ((event.get("data") or {}).get("buttons") or [])]
+            turn = {"role": "agent" if agent else "bot", "text": event.get("text") or "", "time": when}
+            if agent:
+                turn["agent"] = agent
+            if buttons:
+                turn["buttons"] = buttons
+            result.append(turn)
+        elif kind in SYSTEM_EVENTS and paused != (kind == "pause"):  # a repeated pause says nothing new
+            paused = kind == "pause"
+            result.append({"role": "system", "text": SYSTEM_EVENTS[kind], "time": when})
+    return result
+
+
+def last_question(events: List[Dict[str, Any]]) -> Optional[str]:
+    """The citizen's last typed message, for suggested answers."""
+    for event in reversed(events):
+        text = (event.get("text") or "").strip() if event.get("event") == "user" else ""
+        if text and not text.startswith("/"):
+            return text
+    return None
