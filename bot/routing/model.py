@@ -22,7 +22,7 @@ from bot.settings import ROOT
 
 MAX_CHARS = 1500  # a complaint states its matter first; the rest of a long letter adds little but time
 KEYWORD_WEIGHT = 2.0  # exponent of (1 + keyword hits) multiplying a second-level category's probability
-TITLE_WEIGHT = 2  # a message's title counts as often as this in its keyword hits
+TITLE_WEIGHT = 3  # a message's title counts as often as this in its keyword hits
 TITLE_REPEAT = 4  # ... and is repeated this often before its text for the linear model
 _NOISE = re.compile(r"[\s\u3000]+|\*{3,}|https?://\S+|_x000D_")
 _tokenizer = None
