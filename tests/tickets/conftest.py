@@ -19,7 +19,7 @@ from bot.settings import Settings, load
 from tickets.app import create_app
 
 PORTS = range(41000, 42000)
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+POSTGRES_URL = os.environ.get("BIANMIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TOKEN = "test-tickets-token"
 
 
