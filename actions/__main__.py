@@ -10,10 +10,21 @@ from actions.outbox import run_outbox_loop
 from bot.settings import load
 
 
+def warm_up() -> None:
+    """Loads the knowledge base, jieba and the routing model before serving, so the first citizen
+    does not wait for them (the health check answers only after this)."""
+    from bot.kb import shared as knowledge_base
+    from bot.routing import shared as router
+
+    knowledge_base().search("暖气不热怎么办")
+    router().classify("小区暖气不热")
+
+
 def main() -> None:
     """Serve the actions in this package on settings.actions_port."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = load()
+    warm_up()
     app = create_app("actions")
 
     @app.after_server_start

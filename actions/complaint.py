@@ -136,10 +136,7 @@ class ValidateComplaintForm(AnswerValidationAction):
             if chosen == tracker.get_slot("predicted_category"):
                 return {"category": chosen}
             return {"category": chosen, "subcategory": None, "department": department_for(chosen)}
-        dispatcher.utter_message(
-            text="请选择最符合的问题类别：", buttons=[button(name, "inform", category=name) for name in CATEGORIES]
-        )
-        return {"category": None}
+        return {"category": None}  # action_ask_category then offers the list
 
     def validate_address(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -218,7 +215,8 @@ class ValidateComplaintForm(AnswerValidationAction):
 
 
 class ActionAskCategory(Action):
-    """Shows the predicted category and department, and asks the citizen to confirm."""
+    """Shows the predicted category and department for confirmation; once the citizen said no (or
+    answered something else), or when nothing could be predicted, offers the list of categories."""
 
     def name(self) -> Text:
         return "action_ask_category"
@@ -233,6 +231,13 @@ class ActionAskCategory(Action):
             slots = route_slots(tracker.get_slot("description") or "")
             predicted, department = slots["predicted_category"], slots["department"]
             events = [SlotSet(key, value) for key, value in slots.items()]
+        asked_before = tracker.get_slot("requested_slot") == "category"  # the form asks again
+        if asked_before or not predicted:
+            dispatcher.utter_message(
+                text="请从下面选择最符合的问题类别（也可以直接回复类别名称）：",
+                buttons=[button(name, "inform", category=name) for name in CATEGORIES],
+            )
+            return events
         dispatcher.utter_message(
             text=f"根据您的描述，这件事属于「{predicted}」类，拟转交「{department}」办理。分类对吗？",
             buttons=[button("对", "affirm"), button("不对，我来选", "deny")],

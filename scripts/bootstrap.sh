@@ -14,7 +14,7 @@ find_python() {
   return 1
 }
 
-want=$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+want=$(cat requirements.lock pyproject.toml scripts/bootstrap.sh | sha256sum | cut -c1-16)
 stamp=.venv/.bianmin-installed
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
@@ -30,5 +30,6 @@ fi
 echo "Installing locked dependencies (first time: several minutes, about 3 GB) ..."
 .venv/bin/pip install -q --upgrade "pip<25"
 .venv/bin/pip install -q -r requirements.lock
-.venv/bin/pip install -q --no-deps -e .
+# compat mode: a .pth file puts the checkout on sys.path, so packages added later import too
+.venv/bin/pip install -q --no-deps -e . --config-settings editable_mode=compat
 echo "$want" > "$stamp"

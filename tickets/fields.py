@@ -1,7 +1,7 @@
 """Checks request bodies and query strings of the ticket API; every error message names the field."""
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from actions.validation import parse_phone
 from bot.categories import CATEGORIES
@@ -99,22 +99,22 @@ def edits(body: Any) -> Dict[str, Any]:
 
 def status_change(body: Any) -> Tuple[str, Optional[str]]:
     """(status, note) of a status change."""
-    body = _object(body)
-    _known(body, ("status", "note"))
-    status = body.get("status")
-    if status not in STATUSES:
-        raise Invalid(f"status must be one of: {', '.join(STATUSES)}")
-    return status, _text("note", body.get("note"))
+    return _choice_with_text(body, "status", STATUSES, "note")
 
 
 def rating(body: Any) -> Tuple[str, Optional[str]]:
     """(rating, comment) of a 好差评."""
+    return _choice_with_text(body, "rating", RATINGS, "comment")
+
+
+def _choice_with_text(body: Any, field: str, choices: Sequence[str], text_field: str) -> Tuple[str, Optional[str]]:
+    """A body {field: one of choices, text_field: optional text}, checked; nothing else allowed."""
     body = _object(body)
-    _known(body, ("rating", "comment"))
-    value = body.get("rating")
-    if value not in RATINGS:
-        raise Invalid(f"rating must be one of: {', '.join(RATINGS)}")
-    return value, _text("comment", body.get("comment"))
+    _known(body, (field, text_field))
+    value = body.get(field)
+    if value not in choices:
+        raise Invalid(f"{field} must be one of: {', '.join(choices)}")
+    return value, _text(text_field, body.get(text_field))
 
 
 def _count(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

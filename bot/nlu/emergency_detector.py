@@ -7,10 +7,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.emergency import detect
+from bot.nlu import override_intent
 
 EMERGENCY_INTENT = "report_emergency"
 
@@ -41,12 +42,7 @@ class EmergencyDetector(GraphComponent):
             kind = detect(text)
             if kind is None:
                 continue
-            intent = {"name": EMERGENCY_INTENT, "confidence": 1.0}
-            ranking = [intent] + [
-                r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != EMERGENCY_INTENT
-            ]
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            override_intent(message, EMERGENCY_INTENT, 1.0)
             entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != "emergency_type"]
             entities.append(
                 {"entity": "emergency_type", "value": kind, "start": 0, "end": len(text),

@@ -52,3 +52,15 @@ async def test_the_first_message_fills_what_it_already_says():
     assert filled["district"] == "南开区"
     assert filled["phone"] == "13812345678"
     assert filled["predicted_category"] == "城乡建设"
+
+
+async def test_category_is_confirmed_first_then_chosen_from_the_list():
+    from actions.complaint import ActionAskCategory
+
+    predicted = [SlotSet("description", "小区暖气不热"), SlotSet("predicted_category", "城乡建设"),
+                 SlotSet("department", "市城市管理委员会（供热办）")]
+    first, again = CollectingDispatcher(), CollectingDispatcher()
+    await ActionAskCategory().run(first, tracker("小区暖气不热", "inform", predicted + [SlotSet("requested_slot", "description")]), DOMAIN)
+    assert "分类对吗" in first.messages[0]["text"]
+    await ActionAskCategory().run(again, tracker("不对", "deny", predicted + [SlotSet("requested_slot", "category")]), DOMAIN)
+    assert "选择" in again.messages[0]["text"] and len(again.messages[0]["buttons"]) == 15

@@ -113,9 +113,9 @@ async def test_blank_and_emoji_input_get_a_polite_answer(citizen):
 
 
 async def test_not_understood_twice_offers_a_human(citizen):
-    first = await citizen.says("阿巴阿巴呜啦啦")
+    first = await citizen.says("asdfgh qwerty")
     assert "换个说法" in first
-    second = await citizen.says("呜啦啦阿巴阿巴")
+    second = await citizen.says("呱呱呱呱")
     assert "转人工" in second
 
 

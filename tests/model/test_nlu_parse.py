@@ -24,8 +24,10 @@ async def agent():
         ("算了，不投诉了", "cancel"),
         ("我想申请劳动仲裁", "out_of_scope"),
         ("转人工", "request_human"),
+        ("我想找个开锁的", "ask_question"),
         ("楼下着火了", "report_emergency"),
-        ("阿巴阿巴呜啦啦", "nlu_fallback"),  # gibberish is not guessed at
+        ("呱呱呱呱", "nlu_fallback"),  # gibberish is not guessed at
+        ("asdf qwer", "nlu_fallback"),
         ("😀😀", "nlu_fallback"),
         ("   ", "nlu_fallback"),
         ("？？？", "nlu_fallback"),
