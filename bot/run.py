@@ -204,6 +204,7 @@ class Stack:
         rasa = f"http://{s.host}:{s.rasa_port}"
         urls = {
             "web chat": f"{rasa}/webhooks/webchat/",
+            "widget demo": f"{rasa}/webhooks/webchat/demo",
             "REST channel": f"{rasa}/webhooks/rest/webhook",
             "Rasa HTTP API": f"{rasa} (token: {s.rasa_token})",
             "ticket backend": f"http://{s.host}:{s.tickets_port} (OpenAPI: /openapi.yaml)",
