@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 REPORT = HERE / "REPORT.md"
 PARAPHRASES = HERE / "paraphrases.yml"
 HOLDOUT = HERE / "holdout.yml"
+HOLDOUT2 = HERE / "holdout2.yml"
 LARGE = 20_000
 DAY = dt.date(2026, 12, 1)  # inside the heating season, so seasonal entries count
 REPEATS = 3
@@ -90,30 +91,53 @@ def decisions(kb: KnowledgeBase, cases: Sequence[Case], negatives: Sequence[str]
     return outcome
 
 
-def main() -> int:
-    rows = yaml.safe_load(PARAPHRASES.read_text(encoding="utf-8"))
+def load_set(path: Path) -> Tuple[List[Case], List[str]]:
+    """The answerable (question, entry id) cases of a question set and its unanswerable questions."""
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))
     cases = [(str(row["q"]), row["id"]) for row in rows if row["id"] != "none"]
-    negatives = [str(row["q"]) for row in rows if row["id"] == "none"]
-    holdout = [(str(row["q"]), row["id"]) for row in yaml.safe_load(HOLDOUT.read_text(encoding="utf-8"))]
-    questions = [question for question, _ in cases]
+    return cases, [str(row["q"]) for row in rows if row["id"] == "none"]
 
-    kb = KnowledgeBase.from_dir(ROOT / "faq")
-    entries = kb.entries
-    unknown = sorted({expected for _, expected in cases + holdout} - {e.id for e in entries})
-    if unknown:
-        print(f"bench/faq: paraphrases name unknown entries: {', '.join(unknown)}", file=sys.stderr)
-        return 1
-    small = {
+
+def compare(kb: KnowledgeBase, entries: Sequence[Entry], cases: Sequence[Case]) -> Dict[str, Tuple[float, float]]:
+    """Top-1/top-3 of bot/kb and both BM25 variants on `cases`."""
+    return {
         "bot/kb": accuracy(kb_ranker(kb), cases),
         "BM25 (questions + answer)": accuracy(bm25_ranker(entries, True), cases),
         "BM25 (questions only)": accuracy(bm25_ranker(entries, False), cases),
     }
-    held = {
-        "bot/kb": accuracy(kb_ranker(kb), holdout),
-        "BM25 (questions + answer)": accuracy(bm25_ranker(entries, True), holdout),
-        "BM25 (questions only)": accuracy(bm25_ranker(entries, False), holdout),
-    }
+
+
+def accuracy_table(results: Dict[str, Tuple[float, float]]) -> List[str]:
+    """Markdown rows of an accuracy comparison and bot/kb's top-1 lead over the best BM25 variant."""
+    best_bm25 = max(value[0] for name, value in results.items() if name.startswith("BM25"))
+    return ["| retriever | top-1 | top-3 |", "| --- | --- | --- |",
+            *[f"| {name} | {top1:.1%} | {top3:.1%} |" for name, (top1, top3) in results.items()], "",
+            f"bot/kb top-1 is **{(results['bot/kb'][0] - best_bm25) * 100:+.1f} points** over the best BM25 "
+            "variant (goal: at least +10).", ""]
+
+
+def decision_table(outcome: Dict[str, int]) -> List[str]:
+    """Markdown rows of the decision outcomes."""
+    return ["| outcome | questions |", "| --- | --- |", *[f"| {name} | {count} |" for name, count in outcome.items()], ""]
+
+
+def main() -> int:
+    cases, negatives = load_set(PARAPHRASES)
+    holdout, _ = load_set(HOLDOUT)
+    holdout2, negatives2 = load_set(HOLDOUT2)
+    questions = [question for question, _ in cases]
+
+    kb = KnowledgeBase.from_dir(ROOT / "faq")
+    entries = kb.entries
+    unknown = sorted({expected for _, expected in cases + holdout + holdout2} - {e.id for e in entries})
+    if unknown:
+        print(f"bench/faq: paraphrases name unknown entries: {', '.join(unknown)}", file=sys.stderr)
+        return 1
+    small = compare(kb, entries, cases)
+    held = compare(kb, entries, holdout)
+    held2 = compare(kb, entries, holdout2)
     outcome = decisions(kb, cases, negatives)
+    outcome2 = decisions(kb, holdout2, negatives2)
     small_latency = latency_ms(kb, questions)
 
     synthetic = generate(LARGE - len(entries))
@@ -130,7 +154,6 @@ def main() -> int:
     }
     large_latency = latency_ms(large_kb, questions)
 
-    best_bm25 = max(value[0] for name, value in small.items() if name.startswith("BM25"))
     lines = [
         "# Knowledge-base retrieval (bot/kb) vs. BM25", "",
         f"Command: `.venv/bin/python -m bench.faq`. {len(cases)} paraphrases (bench/faq/paraphrases.yml, written "
@@ -138,31 +161,38 @@ def main() -> int:
         f"{len(negatives)} questions the knowledge base cannot answer. Searches use today = {DAY}. The BM25 "
         "baseline (bench/faq/bm25.py) uses the same jieba with the hotline dictionary, without synonyms, "
         "n-grams or stopwords.", "",
-        f"## Accuracy at the real size ({len(entries)} entries)", "",
-        "| retriever | top-1 | top-3 |", "| --- | --- | --- |",
-        *[f"| {name} | {top1:.1%} | {top3:.1%} |" for name, (top1, top3) in small.items()], "",
-        f"bot/kb top-1 is **{(small['bot/kb'][0] - best_bm25) * 100:+.1f} points** over the best BM25 variant "
-        "(goal: at least +10).", "",
-        f"## Held-out set ({len(holdout)} paraphrases, bench/faq/holdout.yml)", "",
+        f"## Tuning set: accuracy at the real size ({len(entries)} entries)", "",
+        *accuracy_table(small),
+        f"## Held-out set 1 ({len(holdout)} paraphrases, bench/faq/holdout.yml)", "",
         "The synonym table, feature weights and thresholds were tuned while looking at the misses on "
-        "paraphrases.yml, so the figures above are optimistic; holdout.yml was written after they were frozen "
-        "and was never used for tuning.", "",
-        "| retriever | top-1 | top-3 |", "| --- | --- | --- |",
-        *[f"| {name} | {top1:.1%} | {top3:.1%} |" for name, (top1, top3) in held.items()], "",
+        "paraphrases.yml, so the figures above are optimistic; holdout.yml was written after the first round of "
+        "tuning; during the second round only its overall accuracy was printed next to the tuning set's (no "
+        "question was looked at), so it is mildly contaminated.", "",
+        *accuracy_table(held),
+        f"## Held-out set 2 ({len(holdout2)} questions + {len(negatives2)} unanswerable, bench/faq/holdout2.yml)", "",
+        "Written and frozen (sha256 1b6a8e5f…) before the second round of tuning (more phrasings, general "
+        "synonyms, pooled questions, single-character damping, thresholds), covering every faq file in "
+        "proportion; never used for tuning, evaluated once at the end. Caveat: the same author wrote the set "
+        "and the new phrasings, so it is not blind; phrasings that echoed a held-out question were dropped.", "",
+        *accuracy_table(held2),
+        "Before the second round (same set): bot/kb 77.8% top-1 / 88.9% top-3, BM25 (questions + answer) "
+        "67.6% / 80.6%, BM25 (questions only) 66.7% / 80.6%: **+10.2 points**; 43 answered right, 3 answered "
+        "wrong, 12 none; 4 of 15 unanswerable questions suggested.", "",
         f"## Decisions (ANSWER_MIN={ANSWER_MIN}, ANSWER_MARGIN={ANSWER_MARGIN}, SUGGEST_MIN={SUGGEST_MIN})", "",
-        "| outcome | questions |", "| --- | --- |",
-        *[f"| {name} | {count} |" for name, count in outcome.items()], "",
+        "Tuning set:", "", *decision_table(outcome),
+        "Held-out set 2:", "", *decision_table(outcome2),
         f"## Scale: {len(large_kb.entries):,} entries ({len(synthetic):,} synthetic, generated at run time by "
         "bench/faq/synthetic.py)", "",
-        "| retriever | top-1 | top-3 |", "| --- | --- | --- |",
-        *[f"| {name} | {top1:.1%} | {top3:.1%} |" for name, (top1, top3) in large.items()], "",
+        *accuracy_table(large),
         "## Latency and memory", "",
         "| size | p50 per query | p99 per query |", "| --- | --- | --- |",
         f"| {len(entries)} entries | {small_latency[0]:.2f} ms | {small_latency[1]:.2f} ms |",
         f"| {len(large_kb.entries):,} entries | {large_latency[0]:.2f} ms | {large_latency[1]:.2f} ms |", "",
         f"Goal: p99 under 20 ms at 20,000 entries. Building the {len(large_kb.entries):,}-entry base took "
         f"{build_seconds:.1f} s; its RSS growth (entries, analysed features and index) is {index_mb:.0f} MiB, "
-        f"of which the index arrays take {large_kb.index_nbytes() / 2**20:.1f} MiB. Latency is measured on the "
+        f"of which the index arrays take {large_kb.index_nbytes() / 2**20:.1f} MiB (live Python heap after the build: "
+        "about 41 MiB; the rest is allocator slack, and the build hands freed heap back with malloc_trim). "
+        "Latency is measured on the "
         f"paraphrases, {REPEATS} passes, one process, on a shared 2-core machine.",
     ]
     REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")

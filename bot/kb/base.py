@@ -2,6 +2,7 @@
 the process-wide instance that follows edits of faq/ without restart."""
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import logging
 import threading
@@ -18,13 +19,15 @@ from bot.kb.text import features
 
 logger = logging.getLogger(__name__)
 
-# An entry's score is its best question's similarity plus this share of its answer's similarity.
-ANSWER_SHARE = 0.8
+# An entry's score is its best question's similarity, plus these shares of the similarity of all its
+# questions taken together (words spread over several phrasings) and of its answer.
+POOLED_SHARE = 0.5
+ANSWER_SHARE = 1.2
 # decide(): answer when the top hit reaches ANSWER_MIN and leads the next one by ANSWER_MARGIN;
 # suggest the hits that reach SUGGEST_MIN; otherwise admit not knowing. Tuned on bench/faq.
-ANSWER_MIN = 0.35
-ANSWER_MARGIN = 0.08
-SUGGEST_MIN = 0.2
+ANSWER_MIN = 0.4
+ANSWER_MARGIN = 0.12  # a hotline would rather suggest than answer the wrong question
+SUGGEST_MIN = 0.28
 RELOAD_INTERVAL = 2.0
 CANDIDATES = 64
 
@@ -41,21 +44,21 @@ class Hit:
 
 @dataclass(frozen=True)
 class _File:
-    """One parsed faq file with its analysed texts (kept so unchanged files are never re-analysed)."""
+    """One parsed faq file; `bags` (its analysed questions, pooled questions and answers) is set only
+    until the next index build, which takes them in. Unchanged files are never re-analysed: a rebuild
+    takes their bags back out of the current indexes."""
 
     stamp: Stamp
     entries: List[Entry]
-    questions: Bags
-    answers: Bags
+    bags: Optional[Tuple[Bags, Bags, Bags]] = None
 
 
 def _analyse(stamp: Stamp, entries: List[Entry]) -> _File:
-    return _File(
-        stamp=stamp,
-        entries=entries,
-        questions=Bags.of(features(q) for entry in entries for q in entry.questions),
-        answers=Bags.of(features(entry.answer) for entry in entries),
-    )
+    return _File(stamp, entries, (
+        Bags.of(features(q) for entry in entries for q in entry.questions),
+        Bags.of(features(" \n ".join(entry.questions)) for entry in entries),
+        Bags.of(features(entry.answer) for entry in entries),
+    ))
 
 
 def _stamp(path: Path) -> Stamp:
@@ -98,15 +101,30 @@ class KnowledgeBase:
         return cls(files)
 
     def _build(self) -> None:
-        files = list(self._files.values())
-        entries = [entry for cached in files for entry in cached.entries]
+        """Indexes the files in order; afterwards they hold no bags (the indexes have them)."""
+        parts: List[Tuple[Bags, Bags, Bags]] = []
+        ranges: Dict[str, Tuple[Tuple[int, int], ...]] = {}
+        firsts = [0, 0, 0]
+        for key, cached in self._files.items():
+            bags = cached.bags or self._taken_back(key)
+            parts.append(bags)
+            ranges[key] = tuple((first, first + part.size) for first, part in zip(firsts, bags))
+            firsts = [end for _, end in ranges[key]]
+            self._files[key] = _File(cached.stamp, cached.entries)
+        entries = [entry for cached in self._files.values() for entry in cached.entries]
         counts = [len(entry.questions) for entry in entries]
         self._entries = entries
         self._by_id = {entry.id: entry for entry in entries}
         self._question_owner = np.repeat(np.arange(len(entries), dtype=np.int32), counts)
         self._first_question = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
-        self._questions = Index([cached.questions for cached in files])
-        self._answers = Index([cached.answers for cached in files])
+        self._indexes = tuple(Index([bags[n] for bags in parts]) for n in range(3))
+        self._questions, self._pooled, self._answers = self._indexes
+        self._ranges = ranges
+        _release_free_memory()
+
+    def _taken_back(self, key: str) -> Tuple[Bags, Bags, Bags]:
+        """The bags of an already indexed, unchanged file, taken out of the current indexes."""
+        return tuple(index.part(first, end) for index, (first, end) in zip(self._indexes, self._ranges[key]))
 
     def __len__(self) -> int:
         self._maybe_reload()
@@ -119,8 +137,8 @@ class KnowledgeBase:
         return list(self._entries)
 
     def index_nbytes(self) -> int:
-        """Memory held by the numpy arrays of the question and answer indexes."""
-        return self._questions.nbytes() + self._answers.nbytes()
+        """Memory held by the numpy arrays of the question, pooled-question and answer indexes."""
+        return sum(index.nbytes() for index in self._indexes)
 
     def get(self, entry_id: str) -> Optional[Entry]:
         """The entry with this id, or None."""
@@ -137,23 +155,23 @@ class KnowledgeBase:
             return []
         today = today or dt.date.today()
         question_scores = self._questions.scores(query)
-        answer_scores = self._answers.scores(query)
+        entry_scores = POOLED_SHARE * self._pooled.scores(query) + ANSWER_SHARE * self._answers.scores(query)
         limit = CANDIDATES
         while True:
-            hits = self._rank(question_scores, answer_scores, limit, channel, today)
+            hits = self._rank(question_scores, entry_scores, limit, channel, today)
             if len(hits) >= k or limit >= len(question_scores):
                 return hits[:k]
             limit *= 4
 
-    def _rank(self, question_scores: np.ndarray, answer_scores: np.ndarray, limit: int,
+    def _rank(self, question_scores: np.ndarray, entry_scores: np.ndarray, limit: int,
               channel: Optional[str], today: dt.date) -> List[Hit]:
         candidates = set(self._question_owner[_top(question_scores, limit)].tolist())
-        candidates.update(_top(answer_scores, limit).tolist())
+        candidates.update(_top(entry_scores, limit).tolist())
         hits = []
         for index in candidates:
             entry = self._entries[index]
             best_question = float(question_scores[self._first_question[index]:self._first_question[index + 1]].max())
-            score = min(1.0, best_question + ANSWER_SHARE * float(answer_scores[index]))
+            score = min(1.0, best_question + float(entry_scores[index]))
             if score > 0 and entry.available(channel, today):
                 hits.append(Hit(entry, round(score, 4)))
         hits.sort(key=lambda hit: (-hit.score, hit.entry.id))
@@ -205,6 +223,15 @@ class KnowledgeBase:
             self._build()
             logger.info("knowledge base reloaded: %d entries", len(self._entries))
         return changed
+
+
+def _release_free_memory() -> None:
+    """Hands the heap freed by an index build back to the OS (glibc keeps it otherwise: at 20,000
+    entries the build's temporaries would stay resident, about 100 MiB); a no-op elsewhere."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _top(scores: np.ndarray, limit: int) -> np.ndarray:

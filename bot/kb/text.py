@@ -101,7 +101,7 @@ def features(text: str) -> Dict[str, float]:
     text = normalise(text)
     counts: Counter = Counter(f"w:{w}" for w in words(text))
     for run in CJK_RUN.findall(text):
-        counts.update(f"b:{run[i:i + 2]}" for i in range(len(run) - 1))
+        counts.update(f"b:{pair}" for pair in (run[i:i + 2] for i in range(len(run) - 1)) if pair not in STOPWORDS)
         counts.update(f"u:{char}" for char in run if char not in STOP_CHARS)
     weights = {"w": WORD_WEIGHT, "b": BIGRAM_WEIGHT, "u": UNIGRAM_WEIGHT}
     return {name: (1.0 + math.log(tf)) * weights[name[0]] for name, tf in counts.items()}

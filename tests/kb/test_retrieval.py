@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from bot.kb import KnowledgeBase
+from bot.kb.text import normalise
 
 WINTER = dt.date(2026, 12, 1)
 
@@ -71,3 +72,17 @@ def test_every_entry_is_valid_and_finds_itself(real_kb: KnowledgeBase):
         channel = entry.channels[0] if entry.channels else None
         hits = real_kb.search(entry.questions[0], k=1, channel=channel, today=today)
         assert hits and hits[0].entry.id == entry.id, entry.id
+
+
+@pytest.mark.parametrize("question", ["今天天气怎么样", "火星上有没有水", "比特币现在多少钱一个",
+                                      "帮我写一首诗", "我的猫不吃猫粮怎么回事"])
+def test_off_topic_questions_get_none(real_kb: KnowledgeBase, question):
+    # chance matches of single characters or function words (今天, 多少, 水) must not reach a suggestion
+    assert real_kb.decide(real_kb.search(question, today=WINTER)) == "none"
+
+
+def test_colloquial_words_meet_their_standard_form():
+    assert normalise("暖气咋不热，啥时候修") == normalise("暖气怎么不热，什么时候修")
+    assert normalise("俺家娃上学") == normalise("我家孩子上学")
+    assert normalise("礼拜天开门吗") == normalise("周日开门吗")
+
