@@ -114,9 +114,9 @@ async def test_blank_and_emoji_input_get_a_polite_answer(citizen):
 
 async def test_not_understood_twice_offers_a_human(citizen):
     first = await citizen.says("asdfgh qwerty")
-    assert "换个说法" in first
+    assert "换个说法" in first and "提交诉求" in first and "转人工" in first
     second = await citizen.says("呱呱呱呱")
-    assert "转人工" in second
+    assert "实在抱歉" in second and "转人工" in second
 
 
 async def test_details_in_the_first_message_are_not_asked_again(citizen):
@@ -178,3 +178,31 @@ async def test_mixed_and_long_messages(citizen):
     assert await citizen.says("wifi 坏了 怎么办 help")
     long_text = "我想反映一下我们小区的情况，" + "物业不管事，垃圾没人清，路灯也不亮，" * 40
     assert await citizen.says(long_text)
+
+
+async def test_a_status_change_reaches_the_citizen_who_then_rates_it(stack):
+    """受理 → 办结 → 好差评: the ticket backend tells the citizen on their own channel (socket.io here)."""
+    from actions.ticket_client import TicketClient
+    from tests.e2e.citizens import SocketCitizen
+
+    citizen = SocketCitizen()
+    await citizen.connect(stack.rasa_url)
+    try:
+        await citizen.says("你好")
+        await citizen.hears("有什么可以帮您")
+        tickets = TicketClient(stack.tickets_url, stack.tickets_token)
+        ticket = await tickets.create_ticket({
+            "client_ref": citizen.session_id, "category": "城乡建设", "description": "小区路灯坏了一个月没人修",
+            "district": "河北区", "address": "某某小区", "name": "孙女士", "phone": "13612345678",
+            "channel": "socketio", "sender_id": citizen.session_id,
+        })
+        await tickets.set_status(ticket["number"], "已办结", "路灯已修复")
+        _, notice = await citizen.hears("有新进展", timeout=30)
+        assert ticket["number"] in notice["text"] and "已办结" in notice["text"]
+        _, ask = await citizen.hears("请您对工单")
+        satisfied = next(b for b in ask["quick_replies"] if b["title"] == "满意")
+        await citizen.says(satisfied["payload"])
+        await citizen.hears("感谢您的评价")
+        assert (await tickets.get_ticket(ticket["number"]))["rating"] == "满意"
+    finally:
+        await citizen.client.disconnect()

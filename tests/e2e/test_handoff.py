@@ -9,52 +9,15 @@ import asyncio
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import redis
-import socketio
+
+from tests.e2e.citizens import SocketCitizen
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT, PASSWORD = "e2e-agent", "e2e agent password"
-
-
-class SocketCitizen:
-    """A citizen on Rasa's socket.io channel, as the web widget talks to it."""
-
-    def __init__(self) -> None:
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.session_id = uuid.uuid4().hex
-        self.received: asyncio.Queue = asyncio.Queue()
-        self.client.on("bot_uttered", self._on_bot)
-
-    async def _on_bot(self, data) -> None:
-        await self.received.put((time.monotonic(), data))
-
-    async def connect(self, rasa_url: str) -> None:
-        await self.client.connect(rasa_url, socketio_path="/socket.io", transports=["polling"])  # engineio 4.15 websocket client needs aiohttp>=3.10
-        await self.client.emit("session_request", {"session_id": self.session_id})
-        await asyncio.sleep(0.2)
-
-    async def says(self, text: str) -> float:
-        sent = time.monotonic()
-        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
-        return sent
-
-    async def hears(self, fragment: str, timeout: float = 20.0):
-        """Waits for a bot message containing `fragment`; returns (arrival time, message)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            at, data = await asyncio.wait_for(self.received.get(), max(0.1, deadline - time.monotonic()))
-            if fragment in (data.get("text") or ""):
-                return at, data
-
-    def drain(self) -> list:
-        items = []
-        while not self.received.empty():
-            items.append(self.received.get_nowait()[1])
-        return items
 
 
 @pytest.fixture
