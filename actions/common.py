@@ -10,6 +10,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.validation import parse_phone, parse_ticket_number
+
 RATINGS = ("满意", "基本满意", "不满意")
 
 
@@ -27,6 +29,18 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
 def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
     """First value of `entity` in the latest message."""
     return next(tracker.get_latest_entity_values(entity), None)
+
+
+def phone_given(tracker: Tracker, value: Optional[str] = None) -> Optional[str]:
+    """The valid phone number the citizen just gave: in the slot value, an extracted entity, or the
+    whole message (the statistical extractor sometimes cuts "138 1234 5678" into pieces)."""
+    candidates = [value, *tracker.get_latest_entity_values("phone"), latest_text(tracker)]
+    return next(filter(None, map(parse_phone, candidates)), None)
+
+
+def ticket_number_given(tracker: Tracker, value: Optional[str] = None) -> Optional[str]:
+    """The ticket number the citizen just gave, in the slot value or anywhere in the message."""
+    return parse_ticket_number(value) or parse_ticket_number(latest_text(tracker))
 
 
 def channel_of(tracker: Tracker) -> Optional[str]:

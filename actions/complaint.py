@@ -17,7 +17,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import AnswerValidationAction, button, channel_of, latest_entity, latest_intent, latest_text
+from actions.common import AnswerValidationAction, button, channel_of, latest_entity, latest_intent, latest_text, phone_given
 from actions.outbox import Outbox
 from actions.ticket_client import TicketBackendUnavailable, TicketClient, TicketRejected
 from actions.validation import PHONE_HELP, parse_phone, yes_no
@@ -99,7 +99,7 @@ class ActionStartComplaint(Action):
         district = latest_entity(tracker, "district") or find_district(text)
         if district:
             slots["district"] = find_district(district) or district
-        phone = parse_phone(latest_entity(tracker, "phone"))
+        phone = phone_given(tracker)
         if phone:
             slots["phone"] = phone
         name = latest_entity(tracker, "person_name")
@@ -177,7 +177,7 @@ class ValidateComplaintForm(AnswerValidationAction):
     def validate_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        phone = parse_phone(value)
+        phone = phone_given(tracker, value)
         if phone is None:
             dispatcher.utter_message(text=PHONE_HELP)
         return {"phone": phone}

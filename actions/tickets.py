@@ -8,9 +8,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import AnswerValidationAction, latest_entity, latest_intent, rating_buttons
+from actions.common import AnswerValidationAction, latest_entity, latest_intent, phone_given, rating_buttons, ticket_number_given
 from actions.ticket_client import TicketBackendUnavailable, TicketClient, TicketNotFound, TicketRejected
-from actions.validation import PHONE_HELP, parse_phone, parse_ticket_number, same_phone
+from actions.validation import PHONE_HELP, same_phone
 
 NOT_FOUND = "没有查到与这个电话匹配的工单。请核对工单号和提交时留的电话后再试，或转人工客服。"
 UNAVAILABLE = "工单系统暂时无法查询，请稍后再试。给您带来不便，非常抱歉。"
@@ -44,7 +44,7 @@ class ValidateTicketLookupForm(AnswerValidationAction):
     def validate_ticket_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        number = parse_ticket_number(value)
+        number = ticket_number_given(tracker, value)
         if number is None:
             dispatcher.utter_message(text="工单号的格式不对：以BM开头，共16位，例如 BM261122K7M4Q9XZ。请再输入一次。")
         return {"ticket_number": number}
@@ -52,7 +52,7 @@ class ValidateTicketLookupForm(AnswerValidationAction):
     def validate_lookup_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        phone = parse_phone(value)
+        phone = phone_given(tracker, value)
         if phone is None:
             dispatcher.utter_message(text=PHONE_HELP)
         return {"lookup_phone": phone}

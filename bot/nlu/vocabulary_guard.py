@@ -34,6 +34,11 @@ def units(text: str) -> List[Tuple[str, int, int]]:
     return [(m.group(0).lower(), m.start(), m.end()) for m in _UNIT.finditer(text)]
 
 
+def _inside_entity(start: int, end: int, message: Message) -> bool:
+    """True when the span lies inside one of the message's entities."""
+    return any(e["start"] <= start and end <= e["end"] for e in message.get(ENTITIES) or [])
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class VocabularyGuard(GraphComponent):
     """Sets `nlu_fallback` when fewer than `min_known_share` of a message's units are known."""
@@ -69,9 +74,13 @@ class VocabularyGuard(GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Remembers every unit of the training examples."""
+        """Remembers every unit of the training examples, except inside annotated entities (a ticket
+        number such as BM261015QWER5678 must not make "qwer" a known word)."""
         self.vocabulary = {
-            unit for example in training_data.training_examples for unit, _, _ in units(example.get(TEXT) or "")
+            unit
+            for example in training_data.training_examples
+            for unit, start, end in units(example.get(TEXT) or "")
+            if not _inside_entity(start, end, example)
         }
         with self._model_storage.write_to(self._resource) as directory:
             (directory / VOCABULARY_FILE).write_text(json.dumps(sorted(self.vocabulary), ensure_ascii=False))
@@ -92,14 +101,10 @@ class VocabularyGuard(GraphComponent):
 
     def known_share(self, message: Message) -> float:
         """Share of the message's units that were seen in training or lie inside an extracted entity."""
-        entity_spans = [(e["start"], e["end"]) for e in message.get(ENTITIES) or []]
         found = units(message.get(TEXT) or "")
         if not found:
             return 0.0
-        known = sum(
-            1 for unit, start, end in found
-            if unit in self.vocabulary or any(s <= start and end <= e for s, e in entity_spans)
-        )
+        known = sum(1 for unit, start, end in found if unit in self.vocabulary or _inside_entity(start, end, message))
         return known / len(found)
 
     def process(self, messages: List[Message]) -> List[Message]:

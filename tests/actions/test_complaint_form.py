@@ -64,3 +64,14 @@ async def test_category_is_confirmed_first_then_chosen_from_the_list():
     assert "分类对吗" in first.messages[0]["text"]
     await ActionAskCategory().run(again, tracker("不对", "deny", predicted + [SlotSet("requested_slot", "category")]), DOMAIN)
     assert "选择" in again.messages[0]["text"] and len(again.messages[0]["buttons"]) == 15
+
+
+async def test_a_phone_cut_into_pieces_by_the_extractor_is_read_from_the_message():
+    dispatcher = CollectingDispatcher()
+    pieces = [{"entity": "phone", "value": "138"}, {"entity": "phone", "value": "12345678"}]
+    events = await ValidateComplaintForm().run(
+        dispatcher, tracker("13812345678", "inform", [SlotSet("phone", "138"), SlotSet("requested_slot", "phone")], pieces),
+        DOMAIN,
+    )
+    assert dispatcher.messages == []
+    assert {"event": "slot", "timestamp": None, "name": "phone", "value": "13812345678"} in events
