@@ -9,6 +9,7 @@ retrieval, the complaint form with routing).
 from __future__ import annotations
 
 import dataclasses
+import os
 import json
 import statistics
 import subprocess
@@ -71,6 +72,7 @@ def main() -> int:
     var_dir = Path(tempfile.mkdtemp(prefix="bianmin-bench-"))
     settings = isolated_settings(load(), var_dir, port_offset=20000, redis_db=13)
     fresh_models = dataclasses.replace(settings, models_dir=var_dir / "models")
+    os.environ["RASA_MAX_CACHE_SIZE"] = "0"  # no reuse of Rasa's training cache: a real from-scratch figure
     start = time.perf_counter()
     ensure_model(fresh_models, quiet=True)
     training_s = time.perf_counter() - start
