@@ -6,8 +6,16 @@ from rasa.shared.nlu.training_data.message import Message
 
 
 def override_intent(message: Message, name: str, confidence: float) -> None:
-    """Makes `name` the message's intent and puts it first in the ranking (once)."""
+    """Makes `name` the message's intent and puts it first in the ranking (once).
+
+    The other intents' confidences are scaled to share what is left (1 - confidence), so that the
+    FallbackClassifier's ambiguity check does not see DIET's old winner as a near tie and turn a
+    detected emergency into `nlu_fallback`.
+    """
     intent = {"name": name, "confidence": confidence}
-    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
+    ranking = [
+        {**r, "confidence": r.get("confidence", 0.0) * (1.0 - confidence)}
+        for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name
+    ]
     message.set(INTENT, intent, add_to_output=True)
     message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)

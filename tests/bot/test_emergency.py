@@ -24,3 +24,17 @@ def test_emergencies_are_detected(text, kind):
 )
 def test_ordinary_messages_are_not_emergencies(text):
     assert detect(text) is None
+
+
+def test_a_detected_emergency_is_not_made_ambiguous_by_the_old_ranking():
+    from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.emergency_detector import EmergencyDetector
+
+    message = Message(data={"text": "等等，楼下闻到很大的煤气味", "intent": {"name": "file_complaint", "confidence": 0.99},
+                            "intent_ranking": [{"name": "file_complaint", "confidence": 0.99},
+                                               {"name": "inform", "confidence": 0.01}]})
+    EmergencyDetector().process([message])
+    FallbackClassifier({"threshold": 0.45, "ambiguity_threshold": 0.05}).process([message])
+    assert message.get("intent")["name"] == "report_emergency"
