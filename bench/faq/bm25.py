@@ -6,13 +6,14 @@ import math
 from collections import Counter
 from typing import Dict, List, Sequence
 
-import jieba
+from bot.hotline_jieba import hotline_jieba
 
 K1, B = 1.5, 0.75
 
 
 def tokens(text: str) -> List[str]:
-    return [t for t in jieba.lcut(text.lower()) if t.strip()]
+    """jieba tokens with the same hotline dictionary bot/kb uses (a fair, not a handicapped, baseline)."""
+    return [t for t in hotline_jieba().lcut(text.lower()) if t.strip()]
 
 
 class BM25:

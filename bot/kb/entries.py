@@ -9,10 +9,8 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
-CATEGORIES = frozenset(
-    "城乡建设 环境保护 交通运输 教育文体 劳动和社会保障 商贸旅游 卫生计生 农村农业 政法 民政 党务政务 "
-    "经济管理 纪检监察 国土资源 科技与信息产业".split()
-)
+from bot.categories import CATEGORIES
+
 REQUIRED = ("id", "questions", "answer", "category", "source", "reviewed")
 OPTIONAL = ("channels", "valid_from", "valid_until")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]*$")

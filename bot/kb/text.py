@@ -6,10 +6,8 @@ so a typo or an unusual segmentation still shares most features with the intende
 """
 from __future__ import annotations
 
-import logging
 import math
 import re
-import threading
 import unicodedata
 from collections import Counter
 from functools import lru_cache
@@ -18,10 +16,9 @@ from typing import Dict, List
 
 import yaml
 
-from bot.settings import ROOT
+from bot.hotline_jieba import hotline_jieba
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yml")
-DICT_DIR = ROOT / "data" / "dict"
 
 # Relative weight of each feature kind inside an entry/question vector.
 WORD_WEIGHT = 1.0
@@ -37,26 +34,6 @@ STOPWORDS = frozenset(
 STOP_CHARS = frozenset("的了吗呢啊吧呀嘛哦嗯哈么我你您他她它是在和与及就都也还很这那个要能会可把被让对从到又再才着过说请去哪里好有没一下想比较")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 TOKEN_OK = re.compile(r"[\u4e00-\u9fff0-9a-z]")
-
-_jieba_lock = threading.Lock()
-_jieba_ready = False
-
-
-def _jieba():
-    """The process-wide jieba tokenizer with the hotline dictionaries, initialised once."""
-    global _jieba_ready
-    import jieba
-
-    if not _jieba_ready:
-        with _jieba_lock:
-            if not _jieba_ready:
-                jieba.setLogLevel(logging.WARNING)
-                jieba.initialize()
-                for user_dict in sorted(DICT_DIR.glob("*.txt")):
-                    jieba.load_userdict(str(user_dict))
-                _jieba_ready = True
-    return jieba
-
 
 def _basic(text: str) -> str:
     """Full-width to half-width, lower case, whitespace folded."""
@@ -93,7 +70,7 @@ def normalise(text: str) -> str:
 
 def words(text: str) -> List[str]:
     """Content words of an already normalised text (jieba, stopwords and punctuation dropped)."""
-    return [w for w in _jieba().lcut(text) if w not in STOPWORDS and TOKEN_OK.search(w)]
+    return [w for w in hotline_jieba().lcut(text) if w not in STOPWORDS and TOKEN_OK.search(w)]
 
 
 def features(text: str) -> Dict[str, float]:

@@ -8,7 +8,6 @@ A softmax temperature fitted on cross-validated scores of the examples calibrate
 from __future__ import annotations
 
 import re
-import threading
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -17,16 +16,14 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.svm import LinearSVC
 
+from bot.hotline_jieba import hotline_jieba
 from bot.routing.taxonomy import Taxonomy, split_label
-from bot.settings import ROOT
 
 MAX_CHARS = 1500  # a complaint states its matter first; the rest of a long letter adds little but time
 KEYWORD_WEIGHT = 2.0  # exponent of (1 + keyword hits) multiplying a second-level category's probability
 TITLE_WEIGHT = 3  # a message's title counts as often as this in its keyword hits
 TITLE_REPEAT = 4  # ... and is repeated this often before its text for the linear model
 _NOISE = re.compile(r"[\s\u3000]+|\*{3,}|https?://\S+|_x000D_")
-_tokenizer = None
-_tokenizer_lock = threading.Lock()
 
 
 def normalise(text: str) -> str:
@@ -34,26 +31,9 @@ def normalise(text: str) -> str:
     return _NOISE.sub(" ", text or "").strip()[:MAX_CHARS]
 
 
-def _jieba():
-    """A jieba tokenizer of its own with the hotline dictionary (data/dict/*.txt) when present."""
-    global _tokenizer
-    with _tokenizer_lock:
-        if _tokenizer is None:
-            import logging
-
-            import jieba
-
-            jieba.setLogLevel(logging.WARNING)
-            tokenizer = jieba.Tokenizer()
-            for user_dict in sorted((ROOT / "data" / "dict").glob("*.txt")):
-                tokenizer.load_userdict(str(user_dict))
-            _tokenizer = tokenizer
-    return _tokenizer
-
-
 def words(text: str) -> List[str]:
     """jieba words of the text, blanks and single punctuation dropped."""
-    return [w for w in _jieba().lcut(text, HMM=False) if w.strip() and (len(w) > 1 or w.isalnum())]
+    return [w for w in hotline_jieba().lcut(text, HMM=False) if w.strip() and (len(w) > 1 or w.isalnum())]
 
 
 def _features() -> FeatureUnion:
