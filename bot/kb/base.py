@@ -14,6 +14,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from bot.kb.entries import Entry, FaqError, faq_files, load_file
+from bot.embeddings import DIMENSIONS, Embedder, shared_embedder
+from bot.kb import semantic
 from bot.kb.index import Bags, Index
 from bot.kb.text import features
 
@@ -25,9 +27,13 @@ POOLED_SHARE = 0.5
 ANSWER_SHARE = 1.2
 # decide(): answer when the top hit reaches ANSWER_MIN and leads the next one by ANSWER_MARGIN;
 # suggest the hits that reach SUGGEST_MIN; otherwise admit not knowing. Tuned on bench/faq.
-ANSWER_MIN = 0.4
-ANSWER_MARGIN = 0.12  # a hotline would rather suggest than answer the wrong question
-SUGGEST_MIN = 0.28
+ANSWER_MIN = 0.5
+ANSWER_MARGIN = 0.08  # a hotline would rather suggest than answer the wrong question
+SUGGEST_MIN = 0.4
+# With sentence embeddings, the score is this mix of the word score above and the semantic score;
+# the SEMANTIC_CANDIDATES entries closest in meaning are ranked even if they share no word.
+SEMANTIC_SHARE = 0.6
+SEMANTIC_CANDIDATES = 8
 RELOAD_INTERVAL = 2.0
 CANDIDATES = 64
 
@@ -50,11 +56,13 @@ class _File:
 
     stamp: Stamp
     entries: List[Entry]
+    vectors: Optional[np.ndarray]  # one sentence embedding per entry, when embeddings are on
     bags: Optional[Tuple[Bags, Bags, Bags]] = None
 
 
-def _analyse(stamp: Stamp, entries: List[Entry]) -> _File:
-    return _File(stamp, entries, (
+def _analyse(stamp: Stamp, entries: List[Entry], embedder: Optional[Embedder]) -> _File:
+    vectors = embedder.many([semantic.entry_text(entry.questions) for entry in entries]) if embedder else None
+    return _File(stamp, entries, vectors, (
         Bags.of(features(q) for entry in entries for q in entry.questions),
         Bags.of(features(" \n ".join(entry.questions)) for entry in entries),
         Bags.of(features(entry.answer) for entry in entries),
@@ -69,8 +77,9 @@ def _stamp(path: Path) -> Stamp:
 class KnowledgeBase:
     """Searchable entries; build with `from_dir` (a directory of faq YAML files) or `from_entries`."""
 
-    def __init__(self, files: Dict[str, _File], directory: Optional[Path] = None,
+    def __init__(self, files: Dict[str, _File], embedder: Optional[Embedder], directory: Optional[Path] = None,
                  reload_interval: Optional[float] = None):
+        self.embedder = embedder
         self.directory = directory
         self.reload_interval = reload_interval
         self._files = files
@@ -80,25 +89,29 @@ class KnowledgeBase:
         self._build()
 
     @classmethod
-    def from_dir(cls, directory: Path, reload_interval: Optional[float] = None) -> "KnowledgeBase":
+    def from_dir(cls, directory: Path, reload_interval: Optional[float] = None,
+                 semantic_search: bool = True) -> "KnowledgeBase":
         """Loads every *.yml of `directory`; raises FaqError naming the file and entry if one is invalid.
 
         With `reload_interval` (seconds), searches re-check the files at most that often and re-index
         only the files that changed; an invalid edit is logged and the previous version kept.
+        `semantic_search=False` ranks by words alone (benchmarks compare both).
         """
         directory = Path(directory)
         if not directory.is_dir():
             raise FaqError(f"{directory}: the knowledge base directory does not exist")
-        files = {str(path): _analyse(_stamp(path), load_file(path)) for path in faq_files(directory)}
+        embedder = shared_embedder() if semantic_search else None
+        files = {str(path): _analyse(_stamp(path), load_file(path), embedder) for path in faq_files(directory)}
         _check_unique(files)
-        return cls(files, directory, reload_interval)
+        return cls(files, embedder, directory, reload_interval)
 
     @classmethod
-    def from_entries(cls, entries: Sequence[Entry]) -> "KnowledgeBase":
+    def from_entries(cls, entries: Sequence[Entry], semantic_search: bool = True) -> "KnowledgeBase":
         """An in-memory knowledge base (benchmarks, tests); ids must be unique."""
-        files = {"<memory>": _analyse((0, 0), list(entries))}
+        embedder = shared_embedder() if semantic_search else None
+        files = {"<memory>": _analyse((0, 0), list(entries), embedder)}
         _check_unique(files)
-        return cls(files)
+        return cls(files, embedder)
 
     def _build(self) -> None:
         """Indexes the files in order; afterwards they hold no bags (the indexes have them)."""
@@ -110,8 +123,10 @@ class KnowledgeBase:
             parts.append(bags)
             ranges[key] = tuple((first, first + part.size) for first, part in zip(firsts, bags))
             firsts = [end for _, end in ranges[key]]
-            self._files[key] = _File(cached.stamp, cached.entries)
+            self._files[key] = _File(cached.stamp, cached.entries, cached.vectors)
         entries = [entry for cached in self._files.values() for entry in cached.entries]
+        self._vectors = np.vstack([cached.vectors for cached in self._files.values()] or
+                                  [np.zeros((0, DIMENSIONS), dtype=np.float32)]) if self.embedder else None
         counts = [len(entry.questions) for entry in entries]
         self._entries = entries
         self._by_id = {entry.id: entry for entry in entries}
@@ -156,22 +171,27 @@ class KnowledgeBase:
         today = today or dt.date.today()
         question_scores = self._questions.scores(query)
         entry_scores = POOLED_SHARE * self._pooled.scores(query) + ANSWER_SHARE * self._answers.scores(query)
+        meaning = semantic.score(self._vectors @ self.embedder.embed([text], semantic.QUERY_CHARS)[0]) if self.embedder else None
         limit = CANDIDATES
         while True:
-            hits = self._rank(question_scores, entry_scores, limit, channel, today)
+            hits = self._rank(question_scores, entry_scores, meaning, limit, channel, today)
             if len(hits) >= k or limit >= len(question_scores):
                 return hits[:k]
             limit *= 4
 
-    def _rank(self, question_scores: np.ndarray, entry_scores: np.ndarray, limit: int,
-              channel: Optional[str], today: dt.date) -> List[Hit]:
+    def _rank(self, question_scores: np.ndarray, entry_scores: np.ndarray, meaning: Optional[np.ndarray],
+              limit: int, channel: Optional[str], today: dt.date) -> List[Hit]:
         candidates = set(self._question_owner[_top(question_scores, limit)].tolist())
         candidates.update(_top(entry_scores, limit).tolist())
+        if meaning is not None:
+            candidates.update(_top(meaning, SEMANTIC_CANDIDATES * limit // CANDIDATES).tolist())
         hits = []
         for index in candidates:
             entry = self._entries[index]
             best_question = float(question_scores[self._first_question[index]:self._first_question[index + 1]].max())
             score = min(1.0, best_question + float(entry_scores[index]))
+            if meaning is not None:
+                score = (1 - SEMANTIC_SHARE) * score + SEMANTIC_SHARE * float(meaning[index])
             if score > 0 and entry.available(channel, today):
                 hits.append(Hit(entry, round(score, 4)))
         hits.sort(key=lambda hit: (-hit.score, hit.entry.id))
@@ -209,7 +229,7 @@ class KnowledgeBase:
                     files[key] = self._files[key]
                 continue
             try:
-                files[key] = _analyse(stamps[key], load_file(Path(key)))
+                files[key] = _analyse(stamps[key], load_file(Path(key)), self.embedder)
                 _check_unique(files)
             except FaqError as error:
                 logger.error("knowledge base: %s; keeping the previous version of this file", error)

@@ -1,9 +1,13 @@
-"""The routing classifier: TF-IDF (characters and jieba words) + logistic regression + keyword priors.
+"""The routing classifier: TF-IDF (characters and jieba words) + linear SVM + keyword priors, mixed with a
+classifier on sentence embeddings.
 
 A linear SVM scores second-level categories (trained on the project's examples); a softmax of the scores
-gives probabilities and a top-level category's probability is the sum of its second-level ones. Taxonomy keywords found in the text multiply the
-probability of their second-level category, which carries the model to vocabulary the examples lack.
-A softmax temperature fitted on cross-validated scores of the examples calibrates the confidence.
+gives probabilities and a top-level category's probability is the sum of its second-level ones. Taxonomy
+keywords found in the text multiply the probability of their second-level category, which carries the
+model to vocabulary the examples lack. A softmax temperature fitted on cross-validated scores of the
+examples calibrates the confidence. When sentence embeddings are available (bot/embeddings), a logistic
+regression on the embeddings of the examples gives a second opinion on the top-level category, by
+meaning rather than by words; the two are mixed as a weighted geometric mean.
 """
 from __future__ import annotations
 
@@ -12,10 +16,12 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.svm import LinearSVC
 
+from bot.embeddings import Embedder
 from bot.hotline_jieba import hotline_jieba
 from bot.routing.taxonomy import Taxonomy, split_label
 
@@ -23,6 +29,9 @@ MAX_CHARS = 1500  # a complaint states its matter first; the rest of a long lett
 KEYWORD_WEIGHT = 2.0  # exponent of (1 + keyword hits) multiplying a second-level category's probability
 TITLE_WEIGHT = 3  # a message's title counts as often as this in its keyword hits
 TITLE_REPEAT = 4  # ... and is repeated this often before its text for the linear model
+MEANING_SHARE = 0.6  # weight of the embedding classifier in the geometric mean of the two opinions
+MEANING_CHARS = 250  # the title and the start of a letter are embedded (cost grows with length)
+MEANING_C = 10.0  # inverse regularisation of the embedding classifier
 _NOISE = re.compile(r"[\s\u3000]+|\*{3,}|https?://\S+|_x000D_")
 
 
@@ -56,7 +65,7 @@ def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
 class RouteModel:
     """Fitted classifier: `predict` gives top-level and second-level categories with a confidence."""
 
-    def __init__(self, taxonomy: Taxonomy) -> None:
+    def __init__(self, taxonomy: Taxonomy, embedder: Optional[Embedder] = None) -> None:
         self.labels = taxonomy.labels
         self.keywords = [taxonomy.keywords[name] for name in self.labels]
         self.categories = tuple(dict.fromkeys(split_label(name)[0] for name in self.labels))
@@ -66,6 +75,11 @@ class RouteModel:
         targets = [name for _, name in taxonomy.examples]
         self.temperature = self._fit_temperature(texts, targets)
         self.pipeline = make_pipeline(_features(), _classifier()).fit(texts, targets)
+        self.meaning: Optional[LogisticRegression] = None
+        if embedder is not None:
+            tops = [split_label(target)[0] for target in targets]
+            vectors = embedder.many([text[:MEANING_CHARS] for text in texts])
+            self.meaning = LogisticRegression(C=MEANING_C, max_iter=5000).fit(vectors, tops)
 
     def _scores(self, pipeline, texts: Sequence[str]) -> np.ndarray:
         """Decision scores aligned with self.labels (a class missing from a fold scores very low)."""
@@ -89,12 +103,28 @@ class RouteModel:
         np.add.at(top.T, self._owner, sub.T)
         return sub, top
 
-    def predict(self, texts: Sequence[str], titles: Optional[Sequence[str]] = None) -> List[Tuple[str, str, float]]:
-        """(category, second-level category, calibrated confidence) for each text."""
+    def _meaning(self, texts: Sequence[str], titles: Sequence[str], embedder: Embedder) -> np.ndarray:
+        """Top-level probabilities (columns in self.categories order) from the embedding classifier."""
+        vectors = embedder.embed([normalise(f"{title}。{text}" if title else text) for text, title in zip(texts, titles)],
+                                 MEANING_CHARS)
+        raw = self.meaning.predict_proba(vectors)
+        out = np.full((len(texts), len(self.categories)), 1e-6)
+        for column, name in enumerate(self.meaning.classes_):
+            out[:, self.categories.index(name)] = raw[:, column]
+        return out
+
+    def predict(self, texts: Sequence[str], titles: Optional[Sequence[str]] = None,
+                embedder: Optional[Embedder] = None) -> List[Tuple[str, str, float]]:
+        """(category, second-level category, calibrated confidence) for each text; with `embedder`
+        (and a model trained with one) the embedding classifier's opinion is mixed in."""
         titles = list(titles) if titles is not None else [""] * len(texts)
         joined = [normalise(" ".join([title] * TITLE_REPEAT + [text]) if title else text) for text, title in zip(texts, titles)]
         hits = np.vstack([self._keyword_hits(normalise(t), title or "") for t, title in zip(texts, titles)])
         sub, top = self._probabilities(self._scores(self.pipeline, joined), hits, self.temperature)
+        if self.meaning is not None and embedder is not None:
+            top = np.exp((1 - MEANING_SHARE) * np.log(top + 1e-9)
+                         + MEANING_SHARE * np.log(self._meaning(texts, titles, embedder)))
+            top /= top.sum(axis=1, keepdims=True)
         results = []
         for row_sub, row_top in zip(sub, top):
             best = int(row_top.argmax())

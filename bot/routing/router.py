@@ -18,6 +18,7 @@ from typing import List, Optional, Sequence
 
 import sklearn
 
+from bot.embeddings import MODEL_TAG, shared_embedder
 from bot.routing.model import RouteModel
 from bot.routing.taxonomy import DATA_DIR, DepartmentTable, Taxonomy, fingerprint
 from bot.settings import ROOT, load
@@ -49,15 +50,17 @@ def has_content(text: Optional[str]) -> bool:
 class Router:
     """Classifies texts with the model of `data_dir`, departments from its departments.yml."""
 
-    def __init__(self, data_dir: Path = DATA_DIR, cache_dir: Optional[Path] = None) -> None:
+    def __init__(self, data_dir: Path = DATA_DIR, cache_dir: Optional[Path] = None, semantic: bool = True) -> None:
         self.data_dir = Path(data_dir)
         self.cache_dir = Path(cache_dir) if cache_dir else load().var_dir / "routing"
         self.departments = DepartmentTable(self.data_dir / "departments.yml")
+        self.embedder = shared_embedder() if semantic else None
         self.model = self._load_or_train()
 
     def _load_or_train(self) -> RouteModel:
         code = b"".join(path.read_bytes() for path in _model_inputs())
-        key = fingerprint(self.data_dir, extra=f"{hashlib.sha256(code).hexdigest()}-{sklearn.__version__}")
+        meaning = MODEL_TAG if self.embedder else "words"
+        key = fingerprint(self.data_dir, extra=f"{hashlib.sha256(code).hexdigest()}-{sklearn.__version__}-{meaning}")
         path = self.cache_dir / f"model-{key}.pkl"
         try:
             with path.open("rb") as handle:
@@ -68,7 +71,7 @@ class Router:
             pass
         except Exception as error:  # a truncated or foreign cache file is rebuilt, never fatal
             logger.warning("routing: ignoring unreadable model cache %s (%s)", path, error)
-        model = RouteModel(Taxonomy.load(self.data_dir))
+        model = RouteModel(Taxonomy.load(self.data_dir), self.embedder)
         self._save(model, path)
         return model
 
@@ -95,7 +98,7 @@ class Router:
         routes: List[Optional[Route]] = [None] * len(texts)
         todo = [i for i, (text, title) in enumerate(zip(texts, titles)) if has_content(f"{title}{text}")]
         if todo:
-            predicted = self.model.predict([texts[i] or "" for i in todo], [titles[i] or "" for i in todo])
+            predicted = self.model.predict([texts[i] or "" for i in todo], [titles[i] or "" for i in todo], self.embedder)
             for i, (category, subcategory, confidence) in zip(todo, predicted):
                 routes[i] = Route(category, subcategory, self.department_for(category, subcategory), confidence)
         empty = Route(None, None, self.department_for(None), 0.0)
