@@ -26,6 +26,7 @@ PARAPHRASES = HERE / "paraphrases.yml"
 HOLDOUT = HERE / "holdout.yml"
 HOLDOUT2 = HERE / "holdout2.yml"
 HOLDOUT3 = HERE / "holdout3.yml"
+UNANSWERABLE_DEV = HERE / "unanswerable_dev.yml"
 LARGE = 20_000
 DAY = dt.date(2026, 12, 1)  # inside the heating season, so seasonal entries count
 REPEATS = 3
@@ -129,6 +130,7 @@ def main() -> int:
     holdout, _ = load_set(HOLDOUT)
     holdout2, negatives2 = load_set(HOLDOUT2)
     holdout3, negatives3 = load_set(HOLDOUT3)
+    _, near_topic = load_set(UNANSWERABLE_DEV)
     questions = [question for question, _ in cases]
 
     kb = KnowledgeBase.from_dir(ROOT / "faq")
@@ -145,6 +147,7 @@ def main() -> int:
     outcome = decisions(kb, cases, negatives)
     outcome2 = decisions(kb, holdout2, negatives2)
     outcome3 = decisions(kb, holdout3, negatives3)
+    near_topic_outcome = decisions(kb, [], near_topic)
     small_latency = latency_ms(kb, questions)
     small_words_latency = latency_ms(words_only, questions)
 
@@ -203,6 +206,15 @@ def main() -> int:
         "Tuning set:", "", *decision_table(outcome),
         "Held-out set 2:", "", *decision_table(outcome2),
         "Held-out set 3 (blind):", "", *decision_table(outcome3),
+        f"Near-topic unanswerable development set ({len(near_topic)} questions, bench/faq/unanswerable_dev.yml):", "",
+        *decision_table({k: v for k, v in near_topic_outcome.items() if k.startswith("negative")}),
+        "The first evaluation of held-out set 3 (thresholds 0.5 / 0.08 / 0.4) answered 5 of its 20 unanswerable "
+        "questions with a wrong entry, while the earlier development sets' unanswerable questions were all "
+        "declined: they were too easy. A helper then wrote the near-topic set above (same topics, needs the "
+        "base does not cover), and the thresholds were re-tuned on it together with the answerable development "
+        "questions (paraphrases and held-out sets 1 and 2): of 295 answerable questions 242 are answered right, "
+        "1 wrong, 47 suggested with the right entry among the three; of 91 unanswerable ones 6 are answered. "
+        "So held-out set 3's decision table above is a second look (its accuracy table is not affected).", "",
         f"## Scale: {len(large_kb.entries):,} entries ({len(synthetic):,} synthetic, generated at run time by "
         "bench/faq/synthetic.py)", "",
         *accuracy_table(large),

@@ -27,9 +27,9 @@ POOLED_SHARE = 0.5
 ANSWER_SHARE = 1.2
 # decide(): answer when the top hit reaches ANSWER_MIN and leads the next one by ANSWER_MARGIN;
 # suggest the hits that reach SUGGEST_MIN; otherwise admit not knowing. Tuned on bench/faq.
-ANSWER_MIN = 0.5
+ANSWER_MIN = 0.6
 ANSWER_MARGIN = 0.08  # a hotline would rather suggest than answer the wrong question
-SUGGEST_MIN = 0.4
+SUGGEST_MIN = 0.45
 # With sentence embeddings, the score is this mix of the word score above and the semantic score;
 # the SEMANTIC_CANDIDATES entries closest in meaning are ranked even if they share no word.
 SEMANTIC_SHARE = 0.6
