@@ -127,6 +127,12 @@ class KnowledgeBase:
         entries = [entry for cached in self._files.values() for entry in cached.entries]
         self._vectors = np.vstack([cached.vectors for cached in self._files.values()] or
                                   [np.zeros((0, DIMENSIONS), dtype=np.float32)]) if self.embedder else None
+        if self._vectors is not None:  # files keep views into the stacked vectors: one copy in memory
+            first = 0
+            for key, cached in self._files.items():
+                end = first + len(cached.entries)
+                self._files[key] = _File(cached.stamp, cached.entries, self._vectors[first:end])
+                first = end
         counts = [len(entry.questions) for entry in entries]
         self._entries = entries
         self._by_id = {entry.id: entry for entry in entries}
