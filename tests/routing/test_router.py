@@ -105,3 +105,26 @@ def test_changed_examples_retrain_and_replace_the_cached_model(tmp_path):
 ])
 def test_subsidies_go_to_the_department_of_their_kind(router, title, text, category):
     assert router.classify(text, title=title).category == category
+
+
+def test_the_embedding_classifier_is_mixed_in(router, tmp_path):
+    """The same text gets another confidence from words alone: the meaning opinion takes part."""
+    words_only = Router(DATA_DIR, tmp_path, semantic=False)
+    text = "晚上黑灯瞎火的，小区里一盏路灯都不亮"
+    with_meaning, by_words = router.classify(text), words_only.classify(text)
+    assert router.model.meaning is not None and words_only.model.meaning is None
+    assert with_meaning.category == by_words.category == "城乡建设"
+    assert abs(with_meaning.confidence - by_words.confidence) > 0.01
+
+
+def test_without_the_embedding_engine_routing_uses_words(tmp_path, monkeypatch):
+    from bot import embeddings
+
+    def broken(*args, **kwargs):
+        raise OSError("engine not built for this CPU")
+
+    monkeypatch.setattr(embeddings, "Embedder", broken)
+    monkeypatch.setattr(embeddings, "_shared", None)
+    router = Router(DATA_DIR, tmp_path)
+    assert router.embedder is None and router.model.meaning is None
+    assert router.classify("工地夜间施工太吵").category == "环境保护"
