@@ -14,8 +14,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from bot.kb.entries import Entry, FaqError, faq_files, load_file
-from bot.embeddings import DIMENSIONS, Embedder, shared_embedder
+from bot.embeddings import DIMENSIONS
 from bot.kb import semantic
+from bot.kb.semantic import SentenceVectors, shared_sentence_vectors
 from bot.kb.index import Bags, Index
 from bot.kb.text import features
 
@@ -28,11 +29,11 @@ ANSWER_SHARE = 1.2
 # decide(): answer when the top hit reaches ANSWER_MIN and leads the next one by ANSWER_MARGIN;
 # suggest the hits that reach SUGGEST_MIN; otherwise admit not knowing. Tuned on bench/faq.
 ANSWER_MIN = 0.6
-ANSWER_MARGIN = 0.08  # a hotline would rather suggest than answer the wrong question
-SUGGEST_MIN = 0.45
+ANSWER_MARGIN = 0.12  # a hotline would rather suggest than answer the wrong question
+SUGGEST_MIN = 0.35
 # With sentence embeddings, the score is this mix of the word score above and the semantic score;
 # the SEMANTIC_CANDIDATES entries closest in meaning are ranked even if they share no word.
-SEMANTIC_SHARE = 0.6
+SEMANTIC_SHARE = 0.5
 SEMANTIC_CANDIDATES = 8
 RELOAD_INTERVAL = 2.0
 CANDIDATES = 64
@@ -60,8 +61,8 @@ class _File:
     bags: Optional[Tuple[Bags, Bags, Bags]] = None
 
 
-def _analyse(stamp: Stamp, entries: List[Entry], embedder: Optional[Embedder]) -> _File:
-    vectors = embedder.many([semantic.entry_text(entry.questions) for entry in entries]) if embedder else None
+def _analyse(stamp: Stamp, entries: List[Entry], meaning: Optional[SentenceVectors]) -> _File:
+    vectors = meaning.learn([semantic.entry_text(entry.questions) for entry in entries]) if meaning else None
     return _File(stamp, entries, vectors, (
         Bags.of(features(q) for entry in entries for q in entry.questions),
         Bags.of(features(" \n ".join(entry.questions)) for entry in entries),
@@ -77,9 +78,9 @@ def _stamp(path: Path) -> Stamp:
 class KnowledgeBase:
     """Searchable entries; build with `from_dir` (a directory of faq YAML files) or `from_entries`."""
 
-    def __init__(self, files: Dict[str, _File], embedder: Optional[Embedder], directory: Optional[Path] = None,
+    def __init__(self, files: Dict[str, _File], meaning: Optional[SentenceVectors], directory: Optional[Path] = None,
                  reload_interval: Optional[float] = None):
-        self.embedder = embedder
+        self.meaning = meaning
         self.directory = directory
         self.reload_interval = reload_interval
         self._files = files
@@ -100,18 +101,18 @@ class KnowledgeBase:
         directory = Path(directory)
         if not directory.is_dir():
             raise FaqError(f"{directory}: the knowledge base directory does not exist")
-        embedder = shared_embedder() if semantic_search else None
-        files = {str(path): _analyse(_stamp(path), load_file(path), embedder) for path in faq_files(directory)}
+        meaning = shared_sentence_vectors() if semantic_search else None
+        files = {str(path): _analyse(_stamp(path), load_file(path), meaning) for path in faq_files(directory)}
         _check_unique(files)
-        return cls(files, embedder, directory, reload_interval)
+        return cls(files, meaning, directory, reload_interval)
 
     @classmethod
     def from_entries(cls, entries: Sequence[Entry], semantic_search: bool = True) -> "KnowledgeBase":
         """An in-memory knowledge base (benchmarks, tests); ids must be unique."""
-        embedder = shared_embedder() if semantic_search else None
-        files = {"<memory>": _analyse((0, 0), list(entries), embedder)}
+        meaning = shared_sentence_vectors() if semantic_search else None
+        files = {"<memory>": _analyse((0, 0), list(entries), meaning)}
         _check_unique(files)
-        return cls(files, embedder)
+        return cls(files, meaning)
 
     def _build(self) -> None:
         """Indexes the files in order; afterwards they hold no bags (the indexes have them)."""
@@ -126,7 +127,7 @@ class KnowledgeBase:
             self._files[key] = _File(cached.stamp, cached.entries, cached.vectors)
         entries = [entry for cached in self._files.values() for entry in cached.entries]
         self._vectors = np.vstack([cached.vectors for cached in self._files.values()] or
-                                  [np.zeros((0, DIMENSIONS), dtype=np.float32)]) if self.embedder else None
+                                  [np.zeros((0, DIMENSIONS), dtype=np.float32)]) if self.meaning else None
         if self._vectors is not None:  # files keep views into the stacked vectors: one copy in memory
             first = 0
             for key, cached in self._files.items():
@@ -177,7 +178,7 @@ class KnowledgeBase:
         today = today or dt.date.today()
         question_scores = self._questions.scores(query)
         entry_scores = POOLED_SHARE * self._pooled.scores(query) + ANSWER_SHARE * self._answers.scores(query)
-        meaning = semantic.score(self._vectors @ self.embedder.embed([text], semantic.QUERY_CHARS)[0]) if self.embedder else None
+        meaning = semantic.score(self._vectors @ self.meaning.encode(text)) if self.meaning else None
         limit = CANDIDATES
         while True:
             hits = self._rank(question_scores, entry_scores, meaning, limit, channel, today)
@@ -235,7 +236,7 @@ class KnowledgeBase:
                     files[key] = self._files[key]
                 continue
             try:
-                files[key] = _analyse(stamps[key], load_file(Path(key)), self.embedder)
+                files[key] = _analyse(stamps[key], load_file(Path(key)), self.meaning)
                 _check_unique(files)
             except FaqError as error:
                 logger.error("knowledge base: %s; keeping the previous version of this file", error)

@@ -1,17 +1,39 @@
-"""The knowledge base's use of sentence embeddings (bot/embeddings): what an entry is embedded as, how
-much of a question is embedded, and how a cosine similarity becomes a 0..1 score."""
+"""The knowledge base's sense of meaning: sentence vectors built from e5's vectors of single words.
+
+Running e5 (bot/embeddings) on a citizen's question costs about 1 ms per token on one core, so a
+question would take 15-50 ms: too slow for the answer-at-once goal (bench/faq). Instead each word of
+the knowledge base, and each common character, is embedded by e5 once (cached on disk like every
+project text), and a text's vector is the weighted mean of its words' vectors ("static" embeddings
+distilled from the model, as in Model2Vec):
+- words are jieba words of the normalised text (bot/kb/text.py), stopwords dropped;
+- each word weighs a / (a + p(word)), p its frequency in jieba's dictionary (smooth inverse frequency),
+  so rare, telling words count most;
+- the mean vector of the common characters is subtracted from each word vector first: e5's vectors share
+  a large common direction that would make every pair of texts look alike.
+A question's word that the base has never seen is split into dictionary words (or characters) that it
+has: a question never calls the model and takes well under a millisecond to encode.
+"""
 from __future__ import annotations
 
-from typing import List
+import threading
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
-# The start of a question carries its topic; embedding cost grows with length (bench/faq).
+from bot.embeddings import DIMENSIONS, Embedder, shared_embedder
+from bot.hotline_jieba import hotline_jieba
+from bot.kb.text import STOPWORDS, TOKEN_OK, normalise
+
+# The start of a question carries its topic.
 QUERY_CHARS = 48
-# e5 cosine similarities of unrelated and of matching texts fall around these two values; a
-# similarity is mapped linearly from this range onto 0..1 so it can be mixed with the word score.
-UNRELATED_COSINE = 0.80
-MATCHING_COSINE = 0.95
+# Smooth-inverse-frequency constant, relative to jieba's dictionary frequencies (bench/faq).
+WORD_WEIGHT_A = 1e-3
+# How many of jieba's most frequent characters are embedded up front (question words' fallback).
+COMMON_CHARACTERS = 3000
+# Cosine similarities of unrelated and of matching texts fall around these two values; a similarity is
+# mapped linearly from this range onto 0..1 so it can be mixed with the word score.
+UNRELATED_COSINE = 0.2
+MATCHING_COSINE = 0.7
 
 
 def score(cosines: np.ndarray) -> np.ndarray:
@@ -20,5 +42,82 @@ def score(cosines: np.ndarray) -> np.ndarray:
 
 
 def entry_text(questions: List[str]) -> str:
-    """What an entry is embedded as: its questions joined."""
+    """What an entry is encoded as: its questions joined."""
     return " ".join(str(q) for q in questions)
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
+
+
+class SentenceVectors:
+    """Encodes texts as weighted means of word vectors; `learn` adds the words of project texts."""
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+        jieba = hotline_jieba()
+        self._cut = jieba.lcut
+        self._frequency = jieba.dt.FREQ
+        self._total = float(jieba.dt.total)
+        self._vectors: Dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        characters = sorted((c for c in self._frequency if len(c) == 1 and _is_cjk(c)),
+                            key=lambda c: -self._frequency[c])[:COMMON_CHARACTERS]
+        self._centre = np.zeros(DIMENSIONS, dtype=np.float32)
+        self._learn(characters)
+        self._centre = np.mean([self._vectors[c] for c in characters], axis=0)
+        self._vectors = {word: vector - self._centre for word, vector in self._vectors.items()}
+
+    def _words(self, text: str) -> List[str]:
+        return [w for w in self._cut(normalise(text)) if w not in STOPWORDS and TOKEN_OK.search(w)]
+
+    def _learn(self, words: Iterable[str]) -> None:
+        with self._lock:
+            new = sorted({w for w in words if w not in self._vectors})
+            if new:
+                self._vectors.update(zip(new, self.embedder.many(new) - self._centre))
+
+    def _known(self, word: str) -> List[str]:
+        """`word` if it has a vector, else its dictionary pieces (or characters) that have one."""
+        if word in self._vectors:
+            return [word]
+        pieces = []
+        for piece in self._cut(word, HMM=False):
+            pieces.extend([piece] if piece in self._vectors else [c for c in piece if c in self._vectors])
+        return pieces
+
+    def _encode(self, words: Sequence[str]) -> np.ndarray:
+        if not words:
+            return np.zeros(DIMENSIONS, dtype=np.float32)
+        weights = np.array([WORD_WEIGHT_A / (WORD_WEIGHT_A + self._frequency.get(w, 0) / self._total) for w in words],
+                           dtype=np.float32)
+        vector = weights @ np.stack([self._vectors[w] for w in words])
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm > 0 else vector
+
+    def learn(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of the project's texts (faq entries); their words are embedded once, then cached."""
+        words = [self._words(text) for text in texts]
+        self._learn(w for text_words in words for w in text_words)
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for n, text_words in enumerate(words):
+            out[n] = self._encode(text_words)
+        return out
+
+    def encode(self, text: str) -> np.ndarray:
+        """Vector of a citizen's question (its first QUERY_CHARS characters), from known words only."""
+        return self._encode([piece for word in self._words(text[:QUERY_CHARS]) for piece in self._known(word)])
+
+
+_shared: Optional[SentenceVectors] = None
+_shared_lock = threading.Lock()
+
+
+def shared_sentence_vectors() -> Optional[SentenceVectors]:
+    """The process-wide sentence vectors, or None without the embedding engine (words alone then)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            embedder = shared_embedder()
+            _shared = SentenceVectors(embedder) if embedder else None
+        return _shared

@@ -1,4 +1,5 @@
-"""Sentence embeddings in retrieval: meaning without shared words, the vector cache, the fallback."""
+"""Sentence vectors in retrieval: meaning without shared words, questions that never run the model, the
+vector cache, the fallback."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,7 @@ import numpy as np
 
 from bot import embeddings
 from bot.embeddings import DIMENSIONS, Embedder
-from bot.kb import Entry, KnowledgeBase
+from bot.kb import Entry, KnowledgeBase, semantic
 from bot.settings import ROOT
 
 DAY = dt.date(2026, 12, 1)
@@ -30,8 +31,18 @@ def test_meaning_finds_an_entry_that_shares_no_word_with_the_question(real_kb: K
     question = "屋里冷得跟冰窖一样"  # no word of the heating entries; 冰窖 is nowhere in faq/
     words_only = KnowledgeBase.from_dir(ROOT / "faq", semantic_search=False).search(question, today=DAY)
     assert words_only[0].entry.id != "heating_not_warm"
-    hits = real_kb.search(question, today=DAY)
-    assert hits[0].entry.id == "heating_not_warm" and real_kb.decide(hits) in ("answer", "suggest")
+    assert real_kb.search(question, today=DAY)[0].entry.id == "heating_not_warm"
+
+
+def test_a_question_is_encoded_from_known_words_without_running_the_model(real_kb: KnowledgeBase, monkeypatch):
+    def model_called(*args, **kwargs):
+        raise AssertionError("a citizen's question must not run the model")
+
+    monkeypatch.setattr(real_kb.meaning.embedder, "embed", model_called)
+    monkeypatch.setattr(real_kb.meaning.embedder, "many", model_called)
+    # 暖气片冰冰凉 is no word of faq/: it is read through the pieces and characters the base knows
+    assert real_kb.search("暖气片冰冰凉咋整", today=DAY)[0].entry.id == "heating_not_warm"
+    assert not real_kb.meaning.encode("").any() and not real_kb.meaning.encode("？？！").any()
 
 
 def test_vectors_are_cached_on_disk(tmp_path: Path):
@@ -56,6 +67,7 @@ def test_without_the_engine_the_base_ranks_by_words(monkeypatch):
 
     monkeypatch.setattr(embeddings, "Embedder", broken)
     monkeypatch.setattr(embeddings, "_shared", None)
+    monkeypatch.setattr(semantic, "_shared", None)
     kb = KnowledgeBase.from_entries(ENTRIES)
-    assert kb.embedder is None
+    assert kb.meaning is None
     assert kb.search("暖气不热", today=DAY)[0].entry.id == "heating"
