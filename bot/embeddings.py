@@ -76,7 +76,7 @@ _shared_lock = threading.Lock()
 
 
 def shared_embedder() -> Optional[Embedder]:
-    """The process-wide embedder (cache in <var_dir>/embeddings.sqlite3), or None when the engine cannot
+    """The process-wide embedder (cache: settings.embeddings_cache), or None when the engine cannot
     load on this machine: the knowledge base and routing then work from words alone (logged once)."""
     global _shared
     with _shared_lock:
@@ -84,7 +84,7 @@ def shared_embedder() -> Optional[Embedder]:
             from bot.settings import load
 
             try:
-                _shared = Embedder(load().var_dir / "embeddings.sqlite3")
+                _shared = Embedder(load().embeddings_cache)
             except (ImportError, OSError, RuntimeError) as error:
                 logger.error("sentence embeddings unavailable (%s); using words alone", error)
                 _shared = False  # type: ignore[assignment]

@@ -34,6 +34,8 @@ class Settings:
     tickets_url: str = "http://127.0.0.1:8070"
     tickets_token: str = "bianmin-dev-tickets-token"
     var_dir: Path = field(default_factory=lambda: ROOT / "var")
+    # vectors of the project's texts, keyed by model and text: throw-away stacks share their parent's
+    embeddings_cache: Path = field(default_factory=lambda: ROOT / "var" / "embeddings.sqlite3")
     faq_dir: Path = field(default_factory=lambda: ROOT / "faq")
     models_dir: Path = field(default_factory=lambda: ROOT / "models")
     staffed_hours: str = "08:00-20:00"
@@ -85,6 +87,7 @@ def load() -> Settings:
         tickets_url=_env("BIANMIN_TICKETS_URL", f"http://127.0.0.1:{tickets_port}"),
         tickets_token=_env("BIANMIN_TICKETS_TOKEN", "bianmin-dev-tickets-token"),
         var_dir=var_dir,
+        embeddings_cache=Path(_env("BIANMIN_EMBEDDINGS_CACHE", str(var_dir / "embeddings.sqlite3"))),
         faq_dir=Path(_env("BIANMIN_FAQ_DIR", str(ROOT / "faq"))),
         models_dir=Path(_env("BIANMIN_MODELS_DIR", str(ROOT / "models"))),
         staffed_hours=_env("BIANMIN_STAFFED_HOURS", "08:00-20:00"),
@@ -111,6 +114,7 @@ def to_env(settings: Settings) -> dict:
         "BIANMIN_TICKETS_URL": settings.tickets_url,
         "BIANMIN_TICKETS_TOKEN": settings.tickets_token,
         "BIANMIN_VAR_DIR": str(settings.var_dir),
+        "BIANMIN_EMBEDDINGS_CACHE": str(settings.embeddings_cache),
         "BIANMIN_FAQ_DIR": str(settings.faq_dir),
         "BIANMIN_MODELS_DIR": str(settings.models_dir),
         "BIANMIN_STAFFED_HOURS": settings.staffed_hours,
