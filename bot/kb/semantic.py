@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.embeddings import DIMENSIONS, Embedder, shared_embedder
 from bot.hotline_jieba import hotline_jieba
-from bot.kb.text import STOPWORDS, TOKEN_OK, normalise
+from bot.kb.text import normalise, words
 
 # The start of a question carries its topic.
 QUERY_CHARS = 48
@@ -59,21 +59,16 @@ class SentenceVectors:
         self._cut = jieba.lcut
         self._frequency = jieba.dt.FREQ
         self._total = float(jieba.dt.total)
-        self._vectors: Dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
         characters = sorted((c for c in self._frequency if len(c) == 1 and _is_cjk(c)),
                             key=lambda c: -self._frequency[c])[:COMMON_CHARACTERS]
-        self._centre = np.zeros(DIMENSIONS, dtype=np.float32)
-        self._learn(characters)
-        self._centre = np.mean([self._vectors[c] for c in characters], axis=0)
-        self._vectors = {word: vector - self._centre for word, vector in self._vectors.items()}
+        raw = embedder.many(characters)
+        self._centre = raw.mean(axis=0)
+        self._vectors: Dict[str, np.ndarray] = dict(zip(characters, raw - self._centre))
 
-    def _words(self, text: str) -> List[str]:
-        return [w for w in self._cut(normalise(text)) if w not in STOPWORDS and TOKEN_OK.search(w)]
-
-    def _learn(self, words: Iterable[str]) -> None:
+    def _learn(self, tokens: Iterable[str]) -> None:
         with self._lock:
-            new = sorted({w for w in words if w not in self._vectors})
+            new = sorted({t for t in tokens if t not in self._vectors})
             if new:
                 self._vectors.update(zip(new, self.embedder.many(new) - self._centre))
 
@@ -86,27 +81,27 @@ class SentenceVectors:
             pieces.extend([piece] if piece in self._vectors else [c for c in piece if c in self._vectors])
         return pieces
 
-    def _encode(self, words: Sequence[str]) -> np.ndarray:
-        if not words:
+    def _encode(self, tokens: Sequence[str]) -> np.ndarray:
+        if not tokens:
             return np.zeros(DIMENSIONS, dtype=np.float32)
-        weights = np.array([WORD_WEIGHT_A / (WORD_WEIGHT_A + self._frequency.get(w, 0) / self._total) for w in words],
+        weights = np.array([WORD_WEIGHT_A / (WORD_WEIGHT_A + self._frequency.get(t, 0) / self._total) for t in tokens],
                            dtype=np.float32)
-        vector = weights @ np.stack([self._vectors[w] for w in words])
+        vector = weights @ np.stack([self._vectors[t] for t in tokens])
         norm = float(np.linalg.norm(vector))
         return vector / norm if norm > 0 else vector
 
     def learn(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of the project's texts (faq entries); their words are embedded once, then cached."""
-        words = [self._words(text) for text in texts]
-        self._learn(w for text_words in words for w in text_words)
+        text_words = [words(normalise(text)) for text in texts]
+        self._learn(w for one in text_words for w in one)
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        for n, text_words in enumerate(words):
-            out[n] = self._encode(text_words)
+        for n, one in enumerate(text_words):
+            out[n] = self._encode(one)
         return out
 
     def encode(self, text: str) -> np.ndarray:
         """Vector of a citizen's question (its first QUERY_CHARS characters), from known words only."""
-        return self._encode([piece for word in self._words(text[:QUERY_CHARS]) for piece in self._known(word)])
+        return self._encode([piece for word in words(normalise(text[:QUERY_CHARS])) for piece in self._known(word)])
 
 
 _shared: Optional[SentenceVectors] = None

@@ -94,8 +94,8 @@ def test_shared_instance_follows_edits_without_restart(faq_dir: Path, monkeypatc
     assert kb.search("暖气不热")[0].entry.answer == "请先排气。"
     analysed = {}
     original = kb_package.base._analyse
-    monkeypatch.setattr(kb_package.base, "_analyse", lambda stamp, entries, embedder: analysed.setdefault(
-        entries[0].id if entries else "", original(stamp, entries, embedder)))
+    monkeypatch.setattr(kb_package.base, "_analyse", lambda stamp, entries, meaning: analysed.setdefault(
+        entries[0].id if entries else "", original(stamp, entries, meaning)))
 
     write(faq_dir, "heating.yml", entry_yaml("heating", "暖气不热怎么办", "请先检查截门，再排气。")
           + entry_yaml("heating_fee", "暖气费怎么交", "到供热单位缴费。"), bump=5)
