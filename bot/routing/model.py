@@ -7,7 +7,9 @@ keywords found in the text multiply the probability of their second-level catego
 model to vocabulary the examples lack. A softmax temperature fitted on cross-validated scores of the
 examples calibrates the confidence. When sentence embeddings are available (bot/embeddings), a logistic
 regression on the embeddings of the examples gives a second opinion on the top-level category, by
-meaning rather than by words; the two are mixed as a weighted geometric mean.
+meaning rather than by words; the two are mixed as a weighted geometric mean. The examples are not drawn
+at the rates citizens write about each category, so the mix is finally weighed by those rates
+(data/routing/shares.yml), gently.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ TITLE_REPEAT = 4  # ... and is repeated this often before its text for the linea
 MEANING_SHARE = 0.6  # weight of the embedding classifier in the geometric mean of the two opinions
 MEANING_CHARS = 250  # the title and the start of a letter are embedded (cost grows with length)
 MEANING_C = 10.0  # inverse regularisation of the embedding classifier
+SHARE_WEIGHT = 0.2  # exponent of a category's share of real messages (shares.yml) multiplying its probability
 _NOISE = re.compile(r"[\s\u3000]+|\*{3,}|https?://\S+|_x000D_")
 
 
@@ -69,6 +72,7 @@ class RouteModel:
         self.labels = taxonomy.labels
         self.keywords = [taxonomy.keywords[name] for name in self.labels]
         self.categories = tuple(dict.fromkeys(split_label(name)[0] for name in self.labels))
+        self._prior = np.array([taxonomy.shares[c] for c in self.categories]) ** SHARE_WEIGHT
         owner = {c: i for i, c in enumerate(self.categories)}
         self._owner = np.array([owner[split_label(name)[0]] for name in self.labels])
         texts = [normalise(text) for text, _ in taxonomy.examples]
@@ -124,7 +128,8 @@ class RouteModel:
         if self.meaning is not None and embedder is not None:
             top = np.exp((1 - MEANING_SHARE) * np.log(top + 1e-9)
                          + MEANING_SHARE * np.log(self._meaning(texts, titles, embedder)))
-            top /= top.sum(axis=1, keepdims=True)
+        top = top * self._prior
+        top /= top.sum(axis=1, keepdims=True)
         results = []
         for row_sub, row_top in zip(sub, top):
             best = int(row_top.argmax())

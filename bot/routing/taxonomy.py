@@ -42,10 +42,12 @@ def _read_yaml(path: Path):
 
 @dataclass(frozen=True)
 class Taxonomy:
-    """Second-level categories (as labels) with their keywords, and the training examples."""
+    """Second-level categories (as labels) with their keywords, the training examples, and each top-level
+    category's share of real messages (shares.yml; equal shares without it)."""
 
     keywords: Dict[str, Tuple[str, ...]]
     examples: List[Tuple[str, str]]
+    shares: Dict[str, float]
 
     @property
     def labels(self) -> Tuple[str, ...]:
@@ -74,13 +76,28 @@ class Taxonomy:
                 examples.extend((str(text), name) for text in texts or ())
         if not examples:
             raise RoutingDataError(f"{data_dir}: no examples")
-        return cls(keywords=keywords, examples=examples)
+        return cls(keywords=keywords, examples=examples, shares=_read_shares(data_dir / "shares.yml"))
+
+
+def _read_shares(path: Path) -> Dict[str, float]:
+    """Top-level category -> share of messages, normalised to sum 1 (every category present)."""
+    counts = (_read_yaml(path) or {}) if path.is_file() else {}
+    try:
+        values = {category: float(counts.get(category, 1)) for category in CATEGORIES}
+    except (TypeError, ValueError) as error:
+        raise RoutingDataError(f"{path.name}: shares must be numbers ({error})") from error
+    if unknown := set(counts) - set(CATEGORIES):
+        raise RoutingDataError(f"{path.name}: unknown top-level categories {sorted(unknown)}")
+    if min(values.values()) <= 0:
+        raise RoutingDataError(f"{path.name}: shares must be positive")
+    total = sum(values.values())
+    return {category: value / total for category, value in values.items()}
 
 
 def fingerprint(data_dir: Path = DATA_DIR, extra: str = "") -> str:
     """Short hash of the files that shape the model (the department table does not)."""
     digest = hashlib.sha256(extra.encode())
-    paths = [data_dir / "taxonomy.yml", *sorted((data_dir / "examples").glob("*.yml"))]
+    paths = [data_dir / "taxonomy.yml", data_dir / "shares.yml", *sorted((data_dir / "examples").glob("*.yml"))]
     for path in paths:
         if path.is_file():
             digest.update(path.name.encode())

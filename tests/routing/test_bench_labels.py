@@ -17,10 +17,17 @@ def test_test_and_dev_sets_are_valid_and_disjoint():
     test, dev = rows("labels.csv"), rows("dev_labels.csv")
     for table in (test, dev):
         assert {row["category"] for row in table} <= set(CATEGORIES)
-        assert {row["sample"] for row in table} == {"original", "stratified"}
         assert len({row["id"] for row in table}) == len(table)
+    assert {row["sample"] for row in test} == {"original", "stratified"}
+    assert {row["sample"] for row in dev} == {"original", "stratified", "fresh"}
     assert not {row["id"] for row in test} & {row["id"] for row in dev}
     assert sum(row["sample"] == "original" for row in test) == 340  # the first test set is kept as it was
+
+
+def test_second_annotator_labelled_exactly_the_test_set():
+    second = rows("second_labels.csv")
+    assert [row["id"] for row in second] == [row["id"] for row in rows("labels.csv")]
+    assert {row["category"] for row in second} <= set(CATEGORIES)
 
 
 def test_stratified_test_set_has_enough_messages_per_category():

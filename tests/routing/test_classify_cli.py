@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from bot.routing.classify_cli import main
-from bot.settings import ROOT
+from bot.settings import ROOT, load
 
 FIELDS = {"id", "category", "confidence", "subcategory", "department"}
 
@@ -59,7 +59,8 @@ def test_many_lines_come_back_in_order(router):
 
 
 def test_bianmin_classify_command(tmp_path):
-    env = dict(os.environ, BIANMIN_VAR_DIR=str(tmp_path))
+    # a fresh var dir, with the warm embedding cache of the project's texts (as child stacks have)
+    env = dict(os.environ, BIANMIN_VAR_DIR=str(tmp_path), BIANMIN_EMBEDDINGS_CACHE=str(load().embeddings_cache))
     stdin = "\n".join([
         json.dumps({"id": "a", "title": "孩子入学", "text": "户口在学区内，小学却说没有学位"}, ensure_ascii=False),
         "oops",

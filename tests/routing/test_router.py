@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from bot.routing import CATEGORIES, Router, department_for
-from bot.routing.taxonomy import DATA_DIR, Taxonomy
+from bot.routing.taxonomy import DATA_DIR, RoutingDataError, Taxonomy
 
 OBVIOUS = [
     ("家里暖气一点都不热，室温才十四度，供热公司也不来人", "城乡建设", "供暖"),
@@ -128,3 +128,18 @@ def test_without_the_embedding_engine_routing_uses_words(tmp_path, monkeypatch):
     router = Router(DATA_DIR, tmp_path)
     assert router.embedder is None and router.model.meaning is None
     assert router.classify("工地夜间施工太吵").category == "环境保护"
+
+
+def test_category_shares_are_read_normalised_and_checked(tmp_path):
+    data = tmp_path / "routing"
+    shutil.copytree(DATA_DIR, data)
+    shares = Taxonomy.load(data).shares
+    assert set(shares) == set(CATEGORIES) and abs(sum(shares.values()) - 1) < 1e-9
+    assert shares["城乡建设"] > shares["党务政务"]  # real messages are mostly about the city
+
+    (data / "shares.yml").unlink()
+    assert len(set(Taxonomy.load(data).shares.values())) == 1  # without the file: equal shares
+    for bad in ("城乡建设: 0\n", "城乡建设: many\n", "不存在的分类: 3\n"):
+        (data / "shares.yml").write_text(bad, encoding="utf-8")
+        with pytest.raises(RoutingDataError, match="shares.yml"):
+            Taxonomy.load(data)
