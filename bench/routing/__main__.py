@@ -216,8 +216,8 @@ def main(argv: Sequence[str] = ()) -> int:
     words_predicted = [route.category or "" for route in words_routes]
     base_predicted = list(baseline(Taxonomy.load()).predict([f"{t} {x}" for t, x in zip(titles, texts)]))
 
-    ours, words, base = (scores(gold, predicted) for predicted in (ours_predicted, words_predicted, base_predicted))
     if dev:
+        ours, words, base = (scores(gold, predicted) for predicted in (ours_predicted, words_predicted, base_predicted))
         print(f"dev ({len(ids)} messages): bot.routing macro-F1 {ours['macro_f1']:.3f} "
               f"(≥{MIN_SUPPORT}: {ours['macro_f1_frequent']:.3f}) accuracy {ours['accuracy']:.3f}; "
               f"words only macro-F1 {words['macro_f1']:.3f} accuracy {words['accuracy']:.3f}; "

@@ -82,6 +82,8 @@ class Taxonomy:
 def _read_shares(path: Path) -> Dict[str, float]:
     """Top-level category -> share of messages, normalised to sum 1 (every category present)."""
     counts = (_read_yaml(path) or {}) if path.is_file() else {}
+    if not isinstance(counts, dict):
+        raise RoutingDataError(f"{path.name}: must map top-level categories to shares")
     try:
         values = {category: float(counts.get(category, 1)) for category in CATEGORIES}
     except (TypeError, ValueError) as error:

@@ -1,8 +1,10 @@
 """Routing of complaints: categories, departments from the editable table, confidence, the model cache."""
 from __future__ import annotations
 
+import copy
 import shutil
 
+import numpy as np
 import pytest
 
 from bot.routing import CATEGORIES, Router, department_for
@@ -139,7 +141,16 @@ def test_category_shares_are_read_normalised_and_checked(tmp_path):
 
     (data / "shares.yml").unlink()
     assert len(set(Taxonomy.load(data).shares.values())) == 1  # without the file: equal shares
-    for bad in ("城乡建设: 0\n", "城乡建设: many\n", "不存在的分类: 3\n"):
+    for bad in ("城乡建设: 0\n", "城乡建设: many\n", "不存在的分类: 3\n", "- 城乡建设\n"):
         (data / "shares.yml").write_text(bad, encoding="utf-8")
         with pytest.raises(RoutingDataError, match="shares.yml"):
             Taxonomy.load(data)
+
+
+def test_category_shares_weigh_the_decision(router):
+    text = "小区旁边的工厂排放废水，河里的鱼都死了"
+    route = router.classify(text)
+    favoured = copy.deepcopy(router.model)  # the same fitted model, as if 党务政务 were every message
+    favoured._prior = np.array([1.0 if c == "党务政务" else 1e-30 for c in favoured.categories])
+    category, _, _ = favoured.predict([text], embedder=router.embedder)[0]
+    assert route.category == "环境保护" and category == "党务政务"
