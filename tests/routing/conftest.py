@@ -1,5 +1,11 @@
-"""A router trained from data/routing into a temporary cache, shared by the routing tests."""
+"""Routers trained once per session from data/routing, and caches seeded with their models.
+
+Training takes tens of seconds, so a test that only needs a Router over data/routing (or an unchanged
+copy of it: the model's cache key is the content, not the path) starts from a seeded cache and loads.
+"""
 from __future__ import annotations
+
+import shutil
 
 import pytest
 
@@ -8,5 +14,27 @@ from bot.routing.taxonomy import DATA_DIR
 
 
 @pytest.fixture(scope="session")
-def router(tmp_path_factory):
-    return Router(DATA_DIR, tmp_path_factory.mktemp("routing-cache"))
+def model_cache(tmp_path_factory):
+    """A cache folder that ends up holding both trained models of data/routing (with and without meaning)."""
+    return tmp_path_factory.mktemp("routing-cache")
+
+
+@pytest.fixture(scope="session")
+def router(model_cache):
+    return Router(DATA_DIR, model_cache)
+
+
+@pytest.fixture(scope="session")
+def words_router(router, model_cache):
+    """The words-only router; `router` first, so the seeded cache holds both models."""
+    return Router(DATA_DIR, model_cache / "words", semantic=False)
+
+
+@pytest.fixture
+def seeded_cache(router, words_router, model_cache, tmp_path):
+    """A fresh cache folder holding the trained model for data/routing: a Router on it loads, not trains."""
+    cache = tmp_path / "seeded-cache"
+    cache.mkdir()
+    for model in [*model_cache.glob("model-*.pkl"), *(model_cache / "words").glob("model-*.pkl")]:
+        shutil.copy(model, cache)
+    return cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -58,8 +59,9 @@ def test_many_lines_come_back_in_order(router):
     assert all(r["category"] for r in results)
 
 
-def test_bianmin_classify_command(tmp_path):
-    # a fresh var dir, with the warm embedding cache of the project's texts (as child stacks have)
+def test_bianmin_classify_command(tmp_path, seeded_cache):
+    # a fresh var dir holding the trained model, with the warm embedding cache of the project's texts
+    shutil.copytree(seeded_cache, tmp_path / "routing")
     env = dict(os.environ, BIANMIN_VAR_DIR=str(tmp_path), BIANMIN_EMBEDDINGS_CACHE=str(load().embeddings_cache))
     stdin = "\n".join([
         json.dumps({"id": "a", "title": "孩子入学", "text": "户口在学区内，小学却说没有学位"}, ensure_ascii=False),

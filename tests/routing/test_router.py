@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bot.routing import CATEGORIES, Router, department_for
+from bot.routing.model import RouteModel
 from bot.routing.taxonomy import DATA_DIR, RoutingDataError, Taxonomy
 
 OBVIOUS = [
@@ -63,10 +64,10 @@ def test_department_table_covers_every_second_level_category():
     assert department_for("城乡建设", "no-such-subcategory") == department_for("城乡建设")
 
 
-def test_editing_the_department_table_changes_the_department(tmp_path):
+def test_editing_the_department_table_changes_the_department(tmp_path, seeded_cache):
     data = tmp_path / "routing"
     shutil.copytree(DATA_DIR, data)
-    router = Router(data, tmp_path / "cache")
+    router = Router(data, seeded_cache)
     assert router.classify("暖气不热").department == "市城市管理委员会（供热办）"
 
     table = data / "departments.yml"
@@ -74,31 +75,32 @@ def test_editing_the_department_table_changes_the_department(tmp_path):
         table.read_text(encoding="utf-8").replace("市城市管理委员会（供热办）", "河西区供热服务中心"), encoding="utf-8"
     )
     assert router.classify("暖气不热").department == "河西区供热服务中心"  # no restart, no retraining
-    assert Router(data, tmp_path / "cache").department_for("城乡建设", "供暖") == "河西区供热服务中心"
+    assert Router(data, seeded_cache).department_for("城乡建设", "供暖") == "河西区供热服务中心"
 
 
-def test_model_is_cached_and_a_broken_cache_is_rebuilt(tmp_path):
-    cache = tmp_path / "cache"
-    first = Router(DATA_DIR, cache)
-    files = list(cache.glob("model-*.pkl"))
-    assert len(files) == 1
-    assert Router(DATA_DIR, cache).classify("暖气不热") == first.classify("暖气不热")
+def test_a_cached_model_is_loaded_and_a_broken_one_is_rebuilt(router, seeded_cache, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained although a cached model was there")
 
-    files[0].write_bytes(b"not a pickle")
-    assert Router(DATA_DIR, cache).classify("暖气不热").subcategory == "供暖"
+    with monkeypatch.context() as patched:
+        patched.setattr(RouteModel, "__init__", no_training)
+        assert Router(DATA_DIR, seeded_cache).classify("暖气不热") == router.classify("暖气不热")
+
+    for model in seeded_cache.glob("model-*.pkl"):
+        model.write_bytes(b"not a pickle")
+    assert Router(DATA_DIR, seeded_cache).classify("暖气不热").subcategory == "供暖"
+    assert len(list(seeded_cache.glob("model-*.pkl"))) == 1  # the rebuilt model replaced the broken files
 
 
-def test_changed_examples_retrain_and_replace_the_cached_model(tmp_path):
+def test_changed_examples_retrain_and_replace_the_cached_model(tmp_path, seeded_cache):
     data = tmp_path / "routing"
     shutil.copytree(DATA_DIR, data)
-    cache = tmp_path / "cache"
-    Router(data, cache)
-    (old,) = cache.glob("model-*.pkl")
+    old = set(seeded_cache.glob("model-*.pkl"))
     with (data / "examples" / "keji.yml").open("a", encoding="utf-8") as handle:
         handle.write("    - 手机卡突然停机了，营业厅说是系统问题\n")
-    Router(data, cache)
-    (new,) = cache.glob("model-*.pkl")  # retrained, and the stale model was removed
-    assert new != old
+    Router(data, seeded_cache)
+    (new,) = seeded_cache.glob("model-*.pkl")  # retrained, and the stale models were removed
+    assert new not in old
 
 
 @pytest.mark.parametrize("title,text,category", [
@@ -109,9 +111,9 @@ def test_subsidies_go_to_the_department_of_their_kind(router, title, text, categ
     assert router.classify(text, title=title).category == category
 
 
-def test_the_embedding_classifier_is_mixed_in(router, tmp_path):
+def test_the_embedding_classifier_is_mixed_in(router, words_router):
     """The same text gets another confidence from words alone: the meaning opinion takes part."""
-    words_only = Router(DATA_DIR, tmp_path, semantic=False)
+    words_only = words_router
     text = "晚上黑灯瞎火的，小区里一盏路灯都不亮"
     with_meaning, by_words = router.classify(text), words_only.classify(text)
     assert router.model.meaning is not None and words_only.model.meaning is None
@@ -119,7 +121,7 @@ def test_the_embedding_classifier_is_mixed_in(router, tmp_path):
     assert abs(with_meaning.confidence - by_words.confidence) > 0.01
 
 
-def test_without_the_embedding_engine_routing_uses_words(tmp_path, monkeypatch):
+def test_without_the_embedding_engine_routing_uses_words(seeded_cache, monkeypatch):
     from bot import embeddings
 
     def broken(*args, **kwargs):
@@ -127,7 +129,7 @@ def test_without_the_embedding_engine_routing_uses_words(tmp_path, monkeypatch):
 
     monkeypatch.setattr(embeddings, "Embedder", broken)
     monkeypatch.setattr(embeddings, "_shared", None)
-    router = Router(DATA_DIR, tmp_path)
+    router = Router(DATA_DIR, seeded_cache)
     assert router.embedder is None and router.model.meaning is None
     assert router.classify("工地夜间施工太吵").category == "环境保护"
 
@@ -151,6 +153,6 @@ def test_category_shares_weigh_the_decision(router):
     text = "小区旁边的工厂排放废水，河里的鱼都死了"
     route = router.classify(text)
     favoured = copy.deepcopy(router.model)  # the same fitted model, as if 党务政务 were every message
-    favoured._prior = np.array([1.0 if c == "党务政务" else 1e-30 for c in favoured.categories])
+    favoured.share_weights = np.array([1.0 if c == "党务政务" else 1e-30 for c in favoured.categories])
     category, _, _ = favoured.predict([text], embedder=router.embedder)[0]
     assert route.category == "环境保护" and category == "党务政务"
