@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 
-from bench.routing.__main__ import HERE, MIN_SUPPORT, load_labels, scores
+from bench.routing.__main__ import HERE, MIN_SUPPORT, dispatch_gate, load_labels, scores
 from bot.routing import CATEGORIES
 
 
@@ -51,3 +51,11 @@ def test_scores_average_frequent_categories_by_the_given_support():
     result = scores(gold, predicted, min_support=5)
     assert result["macro_f1_frequent"] > 0.9 > result["macro_f1"]
     assert result["per_category"]["民政"] == 0.0
+
+
+def test_dispatch_gate_counts_only_routes_at_or_above_the_threshold():
+    gold = ["政法", "政法", "民政", "民政"]
+    predicted = ["政法", "民政", "民政", "政法"]
+    rows = dispatch_gate(gold, predicted, [0.95, 0.85, 0.6, 0.3], thresholds=(0.0, 0.8, 0.9, 0.99))
+    assert rows[:3] == [(0.0, 1.0, 0.5), (0.8, 0.5, 0.5), (0.9, 0.25, 1.0)]
+    assert rows[3][1] == 0.0 and rows[3][2] != rows[3][2]  # nothing dispatched: accuracy is undefined (NaN)
