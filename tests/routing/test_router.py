@@ -45,6 +45,12 @@ def test_title_helps_a_long_letter(router):
     assert route.category == "环境保护"
 
 
+def test_a_route_names_the_runner_up_categories(router):
+    route = router.classify("小区门口的公交站台被拆了，下雨天等车没地方躲")
+    assert len(route.alternatives) == 2 and route.category not in route.alternatives
+    assert set(route.alternatives) <= set(CATEGORIES)
+
+
 @pytest.mark.parametrize("text", ["", "   ", "！！！？？", "\n\t"])
 def test_text_without_content_has_no_category(router, text):
     route = router.classify(text)
@@ -154,5 +160,5 @@ def test_category_shares_weigh_the_decision(router):
     route = router.classify(text)
     favoured = copy.deepcopy(router.model)  # the same fitted model, as if 党务政务 were every message
     favoured.share_weights = np.array([1.0 if c == "党务政务" else 1e-30 for c in favoured.categories])
-    category, _, _ = favoured.predict([text], embedder=router.embedder)[0]
+    category, _, _, _ = favoured.predict([text], embedder=router.embedder)[0]
     assert route.category == "环境保护" and category == "党务政务"
