@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole suite: data validation, unit, action, protocol, model and end-to-end tests.
+# The whole suite: data validation, unit, action, protocol, model and end-to-end tests; the 15 slowest are listed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONDONTWRITEBYTECODE=1
 .venv/bin/python -m rasa data validate --domain domain --data data/nlu data/rules data/stories --config config.yml
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider --durations=15 "$@"
