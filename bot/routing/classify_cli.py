@@ -1,6 +1,7 @@
 """`bianmin classify`: JSON lines {"id","title","text"} in, one JSON line of routing out per input line.
 
-Output: {"id","category","confidence","subcategory","department"}; a line that is not a JSON object with a
+Output: {"id","category","confidence","subcategory","department","alternatives"} (alternatives: the
+runner-up categories, best first); a line that is not a JSON object with a
 string "text" gives {"id": <its id or null>, "error": "..."} and the next lines are still processed.
 Blank lines are skipped. Lines are classified in batches of BATCH (speed: bench/routing/REPORT.md).
 """
@@ -63,6 +64,7 @@ def classify_lines(lines: Iterable[str], router: Router) -> Iterator[dict]:
                 "confidence": round(route.confidence, 4),
                 "subcategory": route.subcategory,
                 "department": route.department,
+                "alternatives": list(route.alternatives),
             }
 
 

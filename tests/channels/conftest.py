@@ -11,9 +11,9 @@ import redis
 from bot.settings import load
 from tests.channels.fakes import FakeTelegramApi, FakeWeChatApi, aiohttp_server
 
-WECHAT_API_PORT = 42001
-TELEGRAM_API_PORT = 42002
-CHANNEL_PORT = 42010
+WECHAT_API_PORT = 24001  # fixed ports below Linux's ephemeral range (32768-60999)
+TELEGRAM_API_PORT = 24002
+CHANNEL_PORT = 24010
 TELEGRAM_TOKEN = "123456:TEST-token"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat generates
 

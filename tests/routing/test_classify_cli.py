@@ -11,7 +11,7 @@ import sys
 from bot.routing.classify_cli import main
 from bot.settings import ROOT, load
 
-FIELDS = {"id", "category", "confidence", "subcategory", "department"}
+FIELDS = {"id", "category", "confidence", "subcategory", "department", "alternatives"}
 
 
 def run(router, lines):
@@ -46,7 +46,8 @@ def test_routes_each_line_and_reports_malformed_ones(router):
     assert no_text == {"id": "3", "error": 'missing string field "text"'}
     assert not_object["id"] is None and not_object["error"]
     assert long_one["id"] == "4" and long_one["category"] == "城乡建设"
-    assert empty["category"] is None and empty["confidence"] == 0.0
+    assert len(first["alternatives"]) == 2 and first["category"] not in first["alternatives"]
+    assert empty["category"] is None and empty["confidence"] == 0.0 and empty["alternatives"] == []
     assert bad_title["id"] == "6" and "title" in bad_title["error"]
 
 

@@ -18,7 +18,7 @@ from aiohttp import web
 from bot.settings import Settings, load
 from tickets.app import create_app
 
-PORTS = range(41000, 42000)
+PORTS = range(23000, 24000)  # below Linux's ephemeral ports (32768-60999): no outgoing connection holds one
 POSTGRES_URL = os.environ.get("BIANMIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TOKEN = "test-tickets-token"
 
@@ -37,20 +37,24 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
                 continue
             yield f"http://127.0.0.1:{port}"
             return
-        raise RuntimeError("no free port in 41000-41999")
+        raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
     finally:
         await runner.cleanup()
 
 
 def unused_port() -> int:
-    """A port of the test range nothing listens on (for 'backend down' tests)."""
+    """A port of the test range that nothing uses, so nothing answers there and a test's server can take it
+    (for 'backend down' tests and for servers a test starts)."""
     import socket
 
     for port in random.sample(PORTS, 50):
         with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError("no unused port in 41000-41999")
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no unused port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 def _postgres_reachable() -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from actions.outbox import DELIVERED, PENDING, REJECTED, Outbox, deliver_due, retry_delay, run_outbox_loop
 from actions.ticket_client import TicketClient
+from tests.channels.fakes import wait_until
 
 LATER = 10**6  # seconds: "after every retry delay has passed"
 
@@ -129,9 +130,11 @@ async def test_the_loop_delivers_in_the_background(tmp_path, complaint, backend,
     loop = asyncio.ensure_future(run_outbox_loop(settings, interval=0.05))
     try:
         calls = await fake_rasa.wait_for(1)
+        # the loop records the notification only once Rasa has answered
+        notified = await wait_until(lambda: Outbox(settings.outbox_path).entries()[0].notified)
     finally:
         loop.cancel()
         with pytest.raises(asyncio.CancelledError):
             await loop
     assert [call["sender_id"] for call in calls] == ["citizen-9"]
-    assert Outbox(settings.outbox_path).entries()[0].notified
+    assert notified
