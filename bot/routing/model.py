@@ -134,9 +134,10 @@ class RouteModel:
         top /= top.sum(axis=1, keepdims=True)
         results = []
         for row_sub, row_top in zip(sub, top):
-            best = int(row_top.argmax())
+            order = np.argsort(-row_top, kind="stable")
+            best = int(order[0])
             own = np.where(self._owner == best, row_sub, -1.0)
-            ranking = tuple(self.categories[int(k)] for k in np.argsort(-row_top, kind="stable"))
+            ranking = tuple(self.categories[int(k)] for k in order)
             results.append((ranking[0], split_label(self.labels[int(own.argmax())])[1], float(row_top[best]), ranking))
         return results
 

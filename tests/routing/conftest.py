@@ -15,7 +15,8 @@ from bot.routing.taxonomy import DATA_DIR
 
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory):
-    """A cache folder that ends up holding both trained models of data/routing (with and without meaning)."""
+    """The cache of `router`; `words_router` keeps its model in the subfolder words/ (a Router removes every
+    other model from its own folder when it saves one)."""
     return tmp_path_factory.mktemp("routing-cache")
 
 
@@ -25,14 +26,14 @@ def router(model_cache):
 
 
 @pytest.fixture(scope="session")
-def words_router(router, model_cache):
-    """The words-only router; `router` first, so the seeded cache holds both models."""
+def words_router(model_cache):
+    """The words-only router (no embedding classifier)."""
     return Router(DATA_DIR, model_cache / "words", semantic=False)
 
 
 @pytest.fixture
 def seeded_cache(router, words_router, model_cache, tmp_path):
-    """A fresh cache folder holding the trained model for data/routing: a Router on it loads, not trains."""
+    """A fresh cache folder holding both trained models of data/routing: a Router on it loads, not trains."""
     cache = tmp_path / "seeded-cache"
     cache.mkdir()
     for model in [*model_cache.glob("model-*.pkl"), *(model_cache / "words").glob("model-*.pkl")]:
