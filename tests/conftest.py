@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.run import StackError, ensure_redis
+from stack.run import StackError, ensure_redis
 from bot.settings import load
 
 CHROMIUM = "/usr/bin/chromium"

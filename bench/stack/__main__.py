@@ -21,8 +21,8 @@ import uuid
 from pathlib import Path
 from typing import Dict, List
 
-from bot.model import ensure_model
-from bot.run import Stack, isolated_settings
+from stack.model import ensure_model
+from stack.run import Stack, isolated_settings
 from bot.settings import ROOT, load
 
 REPORT = ROOT / "bench" / "stack" / "REPORT.md"

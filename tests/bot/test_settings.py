@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.run import isolated_settings
+from stack.run import isolated_settings
 from bot.settings import load, to_env
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.run import Stack, isolated_settings
+from stack.run import Stack, isolated_settings
 from bot.settings import load
 
 

@@ -23,7 +23,7 @@ AGENT, PASSWORD = "e2e-agent", "e2e agent password"
 @pytest.fixture
 def agent_account(stack):
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "agents", "add", AGENT, "--password", PASSWORD, "--display-name", "小周"],
+        [sys.executable, "-m", "stack.cli", "agents", "add", AGENT, "--password", PASSWORD, "--display-name", "小周"],
         cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0 or "already exists" in result.stderr, result.stderr

@@ -69,7 +69,7 @@ def test_bianmin_classify_command(tmp_path, seeded_cache):
         "oops",
     ])
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "classify"], input=stdin, capture_output=True, text=True,
+        [sys.executable, "-m", "stack.cli", "classify"], input=stdin, capture_output=True, text=True,
         cwd=ROOT, env=env, timeout=120,
     )
     assert done.returncode == 0, done.stderr

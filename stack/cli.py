@@ -13,14 +13,14 @@ from bot.settings import load
 
 
 def _train(args: argparse.Namespace) -> int:
-    from bot.model import ensure_model
+    from stack.model import ensure_model
 
     print(ensure_model(load(), force=args.force))
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.run import run_forever
+    from stack.run import run_forever
 
     return run_forever(load())
 

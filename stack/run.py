@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from bot.model import ensure_model
+from stack.model import ensure_model
 from bot.settings import ROOT, Settings, to_env
 
 
