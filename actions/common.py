@@ -10,9 +10,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.validation import parse_phone, parse_ticket_number
+from bot.personal_data import parse_phone
+from bot.ticket_contract import RATINGS, parse_ticket_number
 
-RATINGS = ("满意", "基本满意", "不满意")
 
 
 def latest_text(tracker: Tracker) -> str:

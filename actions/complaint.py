@@ -19,8 +19,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import AnswerValidationAction, button, channel_of, latest_entity, latest_intent, latest_text, phone_given
 from actions.outbox import Outbox
-from actions.ticket_client import TicketBackendUnavailable, TicketClient, TicketRejected
-from actions.validation import PHONE_HELP, parse_phone, yes_no
+from bot.ticket_client import TicketBackendUnavailable, TicketClient, TicketRejected
+from actions.yes_no import PHONE_HELP, yes_no
+from bot.personal_data import parse_phone
 from bot.places import find_district
 from bot.routing import CATEGORIES, department_for, shared as router
 from bot.settings import load as load_settings

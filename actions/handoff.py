@@ -10,7 +10,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import RATINGS, button, channel_of, latest_intent
+from actions.common import button, channel_of, latest_intent
+from bot.ticket_contract import RATINGS
 from bot.handoff import HandoffStore, StaffedHours, when_back
 from bot.settings import load as load_settings
 

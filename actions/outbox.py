@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from actions.ticket_client import TicketBackendUnavailable, TicketClient, TicketRejected
-from bot.notify import trigger_intent
+from bot.ticket_client import TicketBackendUnavailable, TicketClient, TicketRejected
+from bot.rasa_client import trigger_intent
 from bot.settings import Settings, load
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,19 @@ class Outbox:
         """Every kept complaint, oldest first."""
         with self._connect() as connection:
             return [_entry(row) for row in connection.execute("SELECT * FROM outbox ORDER BY id")]
+
+    def backlog(self) -> Dict[str, Any]:
+        """What still needs work, for `bianmin status`: complaints not delivered yet (and since when),
+        refused ones kept for a person, delivered ones whose citizen was not told yet."""
+        with self._connect() as connection:
+            pending, oldest = connection.execute(
+                "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE state = ?", (PENDING,)
+            ).fetchone()
+            rejected = connection.execute("SELECT COUNT(*) FROM outbox WHERE state = ?", (REJECTED,)).fetchone()[0]
+            untold = connection.execute(
+                "SELECT COUNT(*) FROM outbox WHERE state = ? AND notified = 0", (DELIVERED,)
+            ).fetchone()[0]
+        return {"pending": pending, "oldest_pending_at": oldest, "rejected": rejected, "not_told": untold}
 
     def claim_due(self, now: Optional[float] = None, limit: int = 20) -> List[Entry]:
         """Leases the entries that need work now: undelivered ones whose retry time has come, and

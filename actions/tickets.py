@@ -9,12 +9,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import AnswerValidationAction, latest_entity, latest_intent, phone_given, rating_buttons, ticket_number_given
-from actions.ticket_client import TicketBackendUnavailable, TicketClient, TicketNotFound, TicketRejected
-from actions.validation import PHONE_HELP, same_phone
+from bot.ticket_client import TicketBackendUnavailable, TicketClient, TicketNotFound, TicketRejected
+from actions.yes_no import PHONE_HELP
+from bot.personal_data import same_phone
+from bot.ticket_contract import FINISHED
 
 NOT_FOUND = "没有查到与这个电话匹配的工单。请核对工单号和提交时留的电话后再试，或转人工客服。"
 UNAVAILABLE = "工单系统暂时无法查询，请稍后再试。给您带来不便，非常抱歉。"
-FINISHED = "已办结"
 
 
 def progress_text(ticket: Dict[str, Any]) -> str:

@@ -1,4 +1,6 @@
-"""The console's calls to Rasa's HTTP API: read the tracker, pause/resume, speak as the agent, hand back.
+"""Rasa's HTTP API as the hotline's services use it: `trigger_intent` tells a citizen something from outside
+a conversation turn (ticket updates, outbox deliveries); `RasaClient` is the console's: read the tracker,
+pause/resume, speak as the agent, hand back.
 
 Agent messages are appended as `bot` events with `output_channel=latest`, so they reach the citizen on
 the channel the citizen last wrote from, whatever it is: the console has no channel-specific code.
@@ -6,18 +8,40 @@ the channel the citizen last wrote from, whatever it is: the console has no chan
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, Dict, Optional
 from urllib.parse import quote
 
 import aiohttp
 
-from bot import notify
 from bot.settings import Settings
 
+logger = logging.getLogger(__name__)
+
+async def trigger_intent(
+    settings: Settings, sender_id: str, intent: str, entities: Optional[Dict[str, Any]] = None,
+    timeout: float = 5.0,
+) -> bool:
+    """Triggers `intent` with `entities` on the conversation `sender_id`, answering on its latest channel.
+
+    Returns True when Rasa accepted it, False (logged, never raised) when Rasa is unreachable or refuses.
+    """
+    url = f"{settings.rasa_url.rstrip('/')}/conversations/{quote(sender_id, safe='')}/trigger_intent"
+    params = {"output_channel": "latest", "token": settings.rasa_token}
+    body = {"name": intent, "entities": entities or {}}
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+            async with session.post(url, params=params, json=body) as response:
+                if 200 <= response.status < 300:
+                    return True
+                detail = (await response.text())[:200]
+                logger.warning("Rasa refused %s for %s: HTTP %s %s", intent, sender_id, response.status, detail)
+    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+        logger.warning("Rasa unreachable for %s to %s: %s", intent, sender_id, type(error).__name__)
+    return False
 
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer or refused; the message says what happened."""
-
 
 class RasaClient:
     """Rasa HTTP API calls with the server's token; one shared aiohttp session per console process."""
@@ -75,5 +99,5 @@ class RasaClient:
         The pause stopped the turn before `action_listen`; it is logged with the resume so the next user
         turn (EXTERNAL_handback or the citizen's message) is predicted as after any other listen."""
         await self.append(conversation_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
-        if trigger and not await notify.trigger_intent(self.settings, conversation_id, "EXTERNAL_handback", {}):
+        if trigger and not await trigger_intent(self.settings, conversation_id, "EXTERNAL_handback", {}):
             raise RasaUnavailable("the bot was resumed but did not accept EXTERNAL_handback")

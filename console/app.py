@@ -14,14 +14,14 @@ from typing import Any, Dict, Optional
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from actions.ticket_client import TicketClient
+from bot.ticket_client import TicketClient
 from bot.categories import CATEGORIES
 from bot.handoff import HandoffStore
 from bot.settings import Settings
 from console.accounts import Accounts
 from console.auth import COOKIE, LOGIN_CSRF_COOKIE, SESSION_TTL, SESSIONS, Session, Sessions, auth_middleware, same_token
 from console.conversations import ConsoleError, Conversations, list_item
-from console.rasa_api import RasaClient, RasaUnavailable
+from bot.rasa_client import RasaClient, RasaUnavailable
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent

@@ -6,10 +6,10 @@ import logging
 import uuid
 from typing import Any, Dict, List, Optional
 
-from actions.ticket_client import TicketClient, TicketError
+from bot.ticket_client import TicketClient, TicketError
 from bot.handoff import Handoff, HandoffStore
-from console.masking import mask_deep
-from console.rasa_api import RasaClient
+from bot.personal_data import mask_deep
+from bot.rasa_client import RasaClient
 from console.transcript import last_question, turns
 
 logger = logging.getLogger(__name__)

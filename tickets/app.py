@@ -12,8 +12,8 @@ from typing import Any, Awaitable, Callable, Dict, Set
 import sqlalchemy as sa
 from aiohttp import web
 
-from actions.validation import TICKET_NUMBER
-from bot.notify import trigger_intent
+from bot.ticket_contract import TICKET_NUMBER
+from bot.rasa_client import trigger_intent
 from bot.settings import Settings
 from tickets import fields
 from tickets.fields import Invalid

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
-from actions.validation import parse_phone
+from bot.personal_data import parse_phone
 from bot.categories import CATEGORIES
-from tickets.store import RATINGS, STATUSES
+from bot.ticket_contract import RATINGS, STATUSES
 
 MAX_LENGTH = {
     "client_ref": 64, "subcategory": 64, "department": 128, "description": 4000, "district": 64,

@@ -12,10 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 
-STATUSES = ("已受理", "已转办", "办理中", "已办结", "已回访")
-RATINGS = ("满意", "基本满意", "不满意")
-RATEABLE = ("已办结", "已回访")
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+from bot.ticket_contract import CROCKFORD, RATEABLE, STATUSES
+
 CHINA = timezone(timedelta(hours=8))
 NUMBER_ATTEMPTS = 5
 

@@ -1,7 +1,9 @@
 """What citizens type for phones, ticket numbers and yes/no, and how it is read."""
 import pytest
 
-from actions.validation import mask_phone, parse_phone, parse_ticket_number, same_phone, yes_no
+from actions.yes_no import yes_no
+from bot.personal_data import mask_phone, parse_phone, same_phone
+from bot.ticket_contract import parse_ticket_number
 
 
 @pytest.mark.parametrize(

@@ -116,7 +116,7 @@ def test_bad_staffed_hours_are_explained(text):
 
 
 def test_masking():
-    from console.masking import mask_deep, mask_id_card, mask_text
+    from bot.personal_data import mask_deep, mask_id_card, mask_text
 
     assert mask_id_card("11010519491231002X") == "110105********002X"
     assert mask_text("电话 138-1234-5678 或 022-23456789，身份证 11010519491231002x") == \

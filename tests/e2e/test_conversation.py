@@ -182,7 +182,7 @@ async def test_mixed_and_long_messages(citizen):
 
 async def test_a_status_change_reaches_the_citizen_who_then_rates_it(stack):
     """受理 → 办结 → 好差评: the ticket backend tells the citizen on their own channel (socket.io here)."""
-    from actions.ticket_client import TicketClient
+    from bot.ticket_client import TicketClient
     from tests.e2e.citizens import SocketCitizen
 
     citizen = SocketCitizen()

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 import yaml
 
-from actions.validation import TICKET_NUMBER
+from bot.ticket_contract import TICKET_NUMBER
 from bot.settings import load
 from tickets.app import OPENAPI, create_app
 

@@ -1,4 +1,4 @@
-"""actions.ticket_client against the real backend, and against fake servers that hang or fail."""
+"""bot.ticket_client against the real backend, and against fake servers that hang or fail."""
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +8,7 @@ from typing import List
 import pytest
 from aiohttp import web
 
-from actions.ticket_client import TicketBackendUnavailable, TicketClient, TicketNotFound, TicketRejected
+from bot.ticket_client import TicketBackendUnavailable, TicketClient, TicketNotFound, TicketRejected
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""bot.notify.trigger_intent against a fake Rasa HTTP API on 127.0.0.1, and the `python -m tickets` entry."""
+"""bot.rasa_client.trigger_intent against a fake Rasa HTTP API on 127.0.0.1, and the `python -m tickets` entry."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,7 @@ import time
 import urllib.request
 from dataclasses import replace
 
-from bot.notify import trigger_intent
+from bot.rasa_client import trigger_intent
 from bot.settings import ROOT, load
 
 

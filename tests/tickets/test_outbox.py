@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 
 from actions.outbox import DELIVERED, PENDING, REJECTED, Outbox, deliver_due, retry_delay, run_outbox_loop
-from actions.ticket_client import TicketClient
-from tests.channels.fakes import wait_until
+from bot.ticket_client import TicketClient
+from fakes.servers import wait_until
 
 LATER = 10**6  # seconds: "after every retry delay has passed"
 

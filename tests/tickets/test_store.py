@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from actions.validation import TICKET_NUMBER
+from bot.ticket_contract import TICKET_NUMBER
 from tickets import fields
 from tickets.store import TicketConflict, TicketMissing, TicketStore, new_ticket_number
 
