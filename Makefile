@@ -1,5 +1,5 @@
 # The two commands of the README, plus the ones developers use.
-.PHONY: run test train bench shell
+.PHONY: run test lint train bench shell
 
 run:            ## run the whole assistant (Redis, model, ticket backend, actions, Rasa, console)
 	@scripts/bootstrap.sh
@@ -8,6 +8,10 @@ run:            ## run the whole assistant (Redis, model, ticket backend, action
 test:           ## the whole test suite, end-to-end tests included
 	@scripts/bootstrap.sh
 	@scripts/test.sh
+
+lint:           ## ruff (lint and format check) and mypy, as configured in pyproject.toml; a few seconds
+	@scripts/bootstrap.sh
+	@scripts/lint.sh
 
 train:
 	@scripts/bootstrap.sh

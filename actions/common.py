@@ -1,4 +1,5 @@
-"""Small helpers shared by the actions: latest text, channel name, button builders."""
+"""Small helpers shared by the actions: latest text, channel name, button builders, the phone answer."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.personal_data import parse_phone
-from bot.ticket_contract import RATINGS, parse_ticket_number
-
+from bot.ticket_contract import parse_ticket_number
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -38,6 +38,17 @@ def phone_given(tracker: Tracker, value: Optional[str] = None) -> Optional[str]:
     return next(filter(None, map(parse_phone, candidates)), None)
 
 
+def validated_phone(
+    slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+) -> Dict[str, Optional[str]]:
+    """A form's phone slot (the complaint's `phone`, the look-up's `lookup_phone`): the number the citizen
+    just gave, or None with an explanation, so the form asks again."""
+    phone = phone_given(tracker, value)
+    if phone is None:
+        dispatcher.utter_message(response="utter_phone_invalid")
+    return {slot: phone}
+
+
 def ticket_number_given(tracker: Tracker, value: Optional[str] = None) -> Optional[str]:
     """The ticket number the citizen just gave, in the slot value or anywhere in the message."""
     return parse_ticket_number(value) or parse_ticket_number(latest_text(tracker))
@@ -56,11 +67,6 @@ def payload(intent: str, **entities: Any) -> str:
 def button(title: str, intent: str, **entities: Any) -> Dict[str, str]:
     """One button dict as Rasa channels expect it."""
     return {"title": title, "payload": payload(intent, **entities)}
-
-
-def rating_buttons() -> List[Dict[str, str]]:
-    """好差评 buttons for a finished ticket."""
-    return [button(rating, "rate", ticket_rating=rating) for rating in RATINGS]
 
 
 def previous_bot_response(tracker: Tracker) -> Optional[str]:

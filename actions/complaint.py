@@ -5,6 +5,7 @@ phone, name) so it is not asked again; `complaint_form` asks for the rest; the c
 summary; `action_submit_complaint` opens the ticket, or keeps the complaint in the durable outbox when
 the ticket backend is down and says so honestly.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,28 +18,44 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import AnswerValidationAction, button, channel_of, latest_entity, latest_intent, latest_text, phone_given
+from actions.common import (
+    AnswerValidationAction,
+    button,
+    channel_of,
+    latest_entity,
+    latest_intent,
+    latest_text,
+    phone_given,
+    validated_phone,
+)
 from actions.outbox import Outbox
-from bot.ticket_client import TicketBackendUnavailable, TicketClient, TicketRejected
-from actions.yes_no import PHONE_HELP, yes_no
+from actions.yes_no import yes_no
 from bot.personal_data import parse_phone
 from bot.places import find_district
-from bot.routing import CATEGORIES, department_for, shared as router
+from bot.routing import CATEGORIES, department_for
+from bot.routing import shared as router
 from bot.settings import load as load_settings
+from bot.ticket_client import TicketBackendUnavailable, TicketClient, TicketRejected
 
 logger = logging.getLogger(__name__)
 
+FORM = "complaint_form"
 ROUTE_SLOTS = ("predicted_category", "subcategory", "department", "route_confidence", "route_alternatives")
 CHOOSE_BELOW = 0.6  # below this routing confidence the citizen picks among the likeliest categories
-FORM_SLOTS = (
-    "description", "category", "address", "district", "occurred_at", "person_name", "phone",
-    "confidential", "confirmed", *ROUTE_SLOTS,
-)
+SOME_DEPARTMENT = "相关部门"  # shown when no department is known (yet)
+NONE_OF_THESE = "都不是，看全部类别"  # the last button under the likeliest categories
+# The fields a confirmed complaint can correct, with the labels of their buttons.
 EDITABLE = {
-    "description": "问题描述", "category": "问题类别", "address": "地址", "occurred_at": "发生时间",
-    "person_name": "称呼", "phone": "联系电话",
+    "description": "问题描述",
+    "category": "问题类别",
+    "address": "地址",
+    "occurred_at": "发生时间",
+    "person_name": "称呼",
+    "phone": "联系电话",
 }
-_LEAD_IN = re.compile(r"^(你好|您好)?[，,。\s]*(我要|我想|想要|要)?(投诉|举报|反映|反应|建议|求助|报修)(一下|个问题|一个问题|件事)?[，,：:。!！\s]*")
+_LEAD_IN = re.compile(
+    r"^(你好|您好)?[，,。\s]*(我要|我想|想要|要)?(投诉|举报|反映|反应|建议|求助|报修)(一下|个问题|一个问题|件事)?[，,：:。!！\s]*"
+)
 _SKIP = re.compile(r"^(跳过|不清楚|不知道|不记得|忘了|没有|无|不确定|略)$")
 _NAME_LEAD = re.compile(r"^(我叫|我姓|叫我|姓|我是|本人)")
 
@@ -61,25 +78,30 @@ def route_slots(description: str) -> Dict[Text, Any]:
     }
 
 
-def reset_form_slots() -> List[EventType]:
+def form_slots(domain: DomainDict) -> List[Text]:
+    """Everything the complaint form collects: its fields (the domain is their one home,
+    domain/complaint.yml) and the routing slots derived from the description."""
+    return [*domain["forms"][FORM]["required_slots"], *ROUTE_SLOTS]
+
+
+def reset_form_slots(domain: DomainDict) -> List[EventType]:
     """Events that clear everything the complaint form collected."""
-    return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("requested_slot", None)]
+    return [SlotSet(slot, None) for slot in form_slots(domain)] + [SlotSet("requested_slot", None)]
 
 
-def summary(tracker: Tracker) -> str:
-    """The confirmation summary shown before submitting."""
+def summary(tracker: Tracker) -> Dict[Text, Any]:
+    """The variables of the confirmation summary shown before submitting (utter_complaint_summary)."""
     slot = tracker.get_slot
-    lines = [
-        "请核对您的诉求信息：",
-        f"· 问题类别：{slot('category')}（拟转交：{slot('department') or '相关部门'}）",
-        f"· 问题描述：{slot('description')}",
-        f"· 地址：{slot('district') or ''} {slot('address')}".rstrip(),
-        f"· 发生时间：{slot('occurred_at')}",
-        f"· 联系人：{slot('person_name')}",
-        f"· 联系电话：{slot('phone')}",
-        f"· 信息保密：{'是' if slot('confidential') == '是' else '否'}",
-    ]
-    return "\n".join(lines)
+    return {
+        "category": slot("category"),
+        "department": slot("department") or SOME_DEPARTMENT,
+        "description": slot("description"),
+        "full_address": f"{slot('district') or ''} {slot('address')}".rstrip(),
+        "occurred_at": slot("occurred_at"),
+        "person_name": slot("person_name"),
+        "phone": slot("phone"),
+        "confidential": "是" if slot("confidential") == "是" else "否",
+    }
 
 
 class ActionStartComplaint(Action):
@@ -109,8 +131,8 @@ class ActionStartComplaint(Action):
         name = latest_entity(tracker, "person_name")
         if name:
             slots["person_name"] = name
-        dispatcher.utter_message(text="好的，我来帮您登记诉求，只需要几个信息，随时可以说“算了”取消。")
-        return reset_form_slots() + [SlotSet(key, value) for key, value in slots.items()]
+        dispatcher.utter_message(response="utter_complaint_started")
+        return reset_form_slots(domain) + [SlotSet(key, value) for key, value in slots.items()]
 
 
 class ValidateComplaintForm(AnswerValidationAction):
@@ -124,7 +146,7 @@ class ValidateComplaintForm(AnswerValidationAction):
     ) -> Dict[Text, Any]:
         text = (value or "").strip()
         if len(text) < 4 or substantive_description(text) is None and len(text) < 8:
-            dispatcher.utter_message(text="麻烦再具体描述一下：发生了什么事？影响了谁？")
+            dispatcher.utter_message(response="utter_describe_more")
             return {"description": None}
         return {"description": text, **route_slots(text)}
 
@@ -147,7 +169,7 @@ class ValidateComplaintForm(AnswerValidationAction):
     ) -> Dict[Text, Any]:
         text = (value or "").strip()
         if len(text) < 3:
-            dispatcher.utter_message(text="地址太简略了，请写到街道、小区或门牌，例如：河西区友谊路20号。")
+            dispatcher.utter_message(response="utter_address_too_short")
             return {"address": None}
         district = find_district(text)
         return {"address": text, "district": district} if district else {"address": text}
@@ -160,7 +182,7 @@ class ValidateComplaintForm(AnswerValidationAction):
             return {"district": district}
         if _SKIP.match((value or "").strip()):
             return {"district": "待核实"}
-        dispatcher.utter_message(text="没有识别出是哪个区，请直接回复区名，例如“南开区”；不清楚可以回复“不知道”。")
+        dispatcher.utter_message(response="utter_district_not_recognised")
         return {"district": None}
 
     def validate_occurred_at(
@@ -174,24 +196,21 @@ class ValidateComplaintForm(AnswerValidationAction):
     ) -> Dict[Text, Any]:
         name = _NAME_LEAD.sub("", (value or "").strip()).strip("。，,. ")
         if not name or len(name) > 20:
-            dispatcher.utter_message(text="请告诉我怎么称呼您，例如“张女士”或“李先生”。")
+            dispatcher.utter_message(response="utter_name_not_recognised")
             return {"person_name": None}
         return {"person_name": name}
 
     def validate_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        phone = phone_given(tracker, value)
-        if phone is None:
-            dispatcher.utter_message(text=PHONE_HELP)
-        return {"phone": phone}
+        return validated_phone("phone", value, dispatcher, tracker)
 
     def validate_confidential(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         answer = yes_no(latest_text(tracker), latest_intent(tracker))
         if answer is None:
-            dispatcher.utter_message(text="请回复“需要保密”或“不需要”。")
+            dispatcher.utter_message(response="utter_confidential_unclear")
             return {"confidential": None}
         return {"confidential": "是" if answer else "否"}
 
@@ -200,7 +219,7 @@ class ValidateComplaintForm(AnswerValidationAction):
     ) -> Dict[Text, Any]:
         field = latest_entity(tracker, "edit_field")
         if field in EDITABLE:
-            dispatcher.utter_message(text=f"好的，我们重新填写“{EDITABLE[field]}”。")
+            dispatcher.utter_message(response="utter_edit_field", field_label=EDITABLE[field])
             cleared = {field: None, "confirmed": None}
             if field == "address":
                 cleared["district"] = None
@@ -212,7 +231,7 @@ class ValidateComplaintForm(AnswerValidationAction):
         if answer is True:
             return {"confirmed": "是"}
         dispatcher.utter_message(
-            text="需要修改哪一项？",
+            response="utter_which_field",
             buttons=[button(label, "inform", edit_field=slot) for slot, label in EDITABLE.items()],
         )
         return {"confirmed": None}
@@ -238,22 +257,18 @@ class ActionAskCategory(Action):
         asked_before = tracker.get_slot("requested_slot") == "category"  # the form asks again
         if asked_before or not predicted:
             dispatcher.utter_message(
-                text="请从下面选择最符合的问题类别（也可以直接回复类别名称）：",
-                buttons=[button(name, "inform", category=name) for name in CATEGORIES],
+                response="utter_choose_category", buttons=[button(name, "inform", category=name) for name in CATEGORIES]
             )
             return events
         confidence, alternatives = route["route_confidence"], route["route_alternatives"] or []
         if confidence is not None and confidence < CHOOSE_BELOW and alternatives:
             dispatcher.utter_message(
-                text="根据您的描述，这件事可能属于下面几类，请选一个最符合的：",
+                response="utter_choose_likely_category",
                 buttons=[button(name, "inform", category=name) for name in [predicted, *alternatives]]
-                + [button("都不是，看全部类别", "deny")],
+                + [button(NONE_OF_THESE, "deny")],
             )
             return events
-        dispatcher.utter_message(
-            text=f"根据您的描述，这件事属于「{predicted}」类，拟转交「{department}」办理。分类对吗？",
-            buttons=[button("对", "affirm"), button("不对，我来选", "deny")],
-        )
+        dispatcher.utter_message(response="utter_confirm_category", predicted_category=predicted, department=department)
         return events
 
 
@@ -266,10 +281,7 @@ class ActionAskConfirmed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(
-            text=summary(tracker),
-            buttons=[button("确认提交", "affirm"), button("修改信息", "deny"), button("取消", "cancel")],
-        )
+        dispatcher.utter_message(response="utter_complaint_summary", **summary(tracker))
         return []
 
 
@@ -308,28 +320,22 @@ class ActionSubmitComplaint(Action):
             ticket = await TicketClient.from_settings().create_ticket(payload)
         except TicketBackendUnavailable:
             Outbox(load_settings().outbox_path).put(payload)
-            dispatcher.utter_message(
-                text="工单系统暂时繁忙，您的诉求已经完整保存，系统恢复后会第一时间自动提交，"
-                "工单号会再发给您。请放心，诉求不会丢失。"
-            )
-            return reset_form_slots()
+            dispatcher.utter_message(response="utter_complaint_kept")
+            return reset_form_slots(domain)
         except TicketRejected as error:
             logger.error("ticket backend rejected a validated complaint: %s", error)
-            dispatcher.utter_message(
-                text="抱歉，提交时出现问题，没能生成工单。建议您转人工客服，由人工为您登记。",
-                buttons=[button("转人工", "request_human")],
-            )
-            return reset_form_slots()
+            dispatcher.utter_message(response="utter_complaint_failed")
+            return reset_form_slots(domain)
         dispatcher.utter_message(
-            text=f"您的诉求已受理 ✅\n工单号：{ticket['number']}\n"
-            f"将转交「{ticket.get('department') or '相关部门'}」办理，一般诉求5个工作日内答复，请保持电话畅通。"
-            "您可以随时发送“查询工单”查看进度。"
+            response="utter_complaint_accepted",
+            ticket_number=ticket["number"],
+            department=ticket.get("department") or SOME_DEPARTMENT,
         )
-        return reset_form_slots() + [SlotSet("last_ticket_number", ticket["number"])]
+        return reset_form_slots(domain) + [SlotSet("last_ticket_number", ticket["number"])]
 
 
 class ActionCancelForm(Action):
-    """"算了" at any point: stop the active form and forget what it collected."""
+    """ "算了" at any point: stop the active form and forget what it collected."""
 
     def name(self) -> Text:
         return "action_cancel_form"
@@ -339,5 +345,7 @@ class ActionCancelForm(Action):
     ) -> List[Dict[Text, Any]]:
         lookup = tracker.active_loop.get("name") == "ticket_lookup_form"
         dispatcher.utter_message(response="utter_lookup_cancelled" if lookup else "utter_complaint_cancelled")
-        cleared = [SlotSet("ticket_number", None), SlotSet("lookup_phone", None)] if lookup else reset_form_slots()
+        cleared = (
+            [SlotSet("ticket_number", None), SlotSet("lookup_phone", None)] if lookup else reset_form_slots(domain)
+        )
         return [ActiveLoop(None)] + cleared

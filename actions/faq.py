@@ -1,4 +1,5 @@
 """Answers from the knowledge base in faq/ (retrieved at run time, never trained into the model)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -7,17 +8,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import button, channel_of, latest_entity, latest_text, previous_bot_response
-from bot.kb import Entry, shared as knowledge_base
+from bot.kb import Entry
+from bot.kb import shared as knowledge_base
 
-FEEDBACK_QUESTION = "这个回答解决您的问题了吗？"
+NONE_OF_THESE = "都不是"  # the last button under the suggested questions
 
 
 def answer(dispatcher: CollectingDispatcher, entry: Entry) -> None:
-    """Sends an entry's answer and asks whether it solved the problem."""
+    """Sends an entry's answer (the knowledge base's own text) and asks whether it solved the problem."""
     dispatcher.utter_message(text=entry.answer.strip())
-    dispatcher.utter_message(
-        text=FEEDBACK_QUESTION, buttons=[button("解决了", "affirm"), button("没解决", "deny")]
-    )
+    dispatcher.utter_message(response="utter_faq_feedback")
 
 
 def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -38,9 +38,9 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         kb = knowledge_base()
-        chosen = latest_entity(tracker, "faq_id")
-        if chosen and kb.get(chosen):
-            answer(dispatcher, kb.get(chosen))
+        chosen = kb.get(latest_entity(tracker, "faq_id") or "")
+        if chosen:
+            answer(dispatcher, chosen)
             return []
         text = latest_text(tracker)
         if not text:
@@ -53,7 +53,7 @@ class ActionAnswerFaq(Action):
         elif decision == "suggest":
             buttons = [button(hit.entry.questions[0], "ask_question", faq_id=hit.entry.id) for hit in hits]
             dispatcher.utter_message(
-                text="您是想问下面哪个问题吗？", buttons=buttons + [button("都不是", "deny")]
+                response="utter_faq_suggestions", buttons=buttons + [button(NONE_OF_THESE, "deny")]
             )
         else:
             not_understood(dispatcher, tracker)

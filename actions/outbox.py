@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from bot.ticket_client import TicketBackendUnavailable, TicketClient, TicketRejected
 from bot.rasa_client import trigger_intent
 from bot.settings import Settings, load
+from bot.ticket_client import TicketBackendUnavailable, TicketClient, TicketRejected
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def retry_delay(failures: int) -> float:
 
 
 @dataclass(frozen=True)
-class Entry:
+class KeptComplaint:
     """One kept complaint."""
 
     id: int
@@ -102,7 +102,7 @@ class Outbox:
             )
         return payload["client_ref"]
 
-    def entries(self) -> List[Entry]:
+    def entries(self) -> List[KeptComplaint]:
         """Every kept complaint, oldest first."""
         with self._connect() as connection:
             return [_entry(row) for row in connection.execute("SELECT * FROM outbox ORDER BY id")]
@@ -120,7 +120,7 @@ class Outbox:
             ).fetchone()[0]
         return {"pending": pending, "oldest_pending_at": oldest, "rejected": rejected, "not_told": untold}
 
-    def claim_due(self, now: Optional[float] = None, limit: int = 20) -> List[Entry]:
+    def claim_due(self, now: Optional[float] = None, limit: int = 20) -> List[KeptComplaint]:
         """Leases the entries that need work now: undelivered ones whose retry time has come, and
         delivered ones whose citizen was not told yet. Another process will not get them meanwhile."""
         now = time.time() if now is None else now
@@ -137,37 +137,37 @@ class Outbox:
             connection.execute("COMMIT")
         return [_entry(row) for row in rows]
 
-    def delivered(self, entry: Entry, ticket_number: str) -> None:
+    def delivered(self, entry: KeptComplaint, ticket_number: str) -> None:
         """Records the ticket number; the lease is kept, as the citizen is to be told next."""
         self._update(
             entry, release=False, state=DELIVERED, ticket_number=ticket_number, delivered_at=time.time(),
             attempts=entry.attempts + 1, last_error=None, next_attempt_at=0,
         )
 
-    def failed(self, entry: Entry, error: str) -> None:
+    def failed(self, entry: KeptComplaint, error: str) -> None:
         """Delivery failed for now: try again after a growing delay."""
         attempts = entry.attempts + 1
         self._update(entry, attempts=attempts, last_error=error, next_attempt_at=time.time() + retry_delay(attempts))
 
-    def rejected(self, entry: Entry, error: str) -> None:
+    def rejected(self, entry: KeptComplaint, error: str) -> None:
         """The backend refuses this complaint: keep it for a person to look at, stop retrying."""
         self._update(entry, state=REJECTED, attempts=entry.attempts + 1, last_error=error)
 
-    def notified(self, entry: Entry) -> None:
+    def notified(self, entry: KeptComplaint) -> None:
         """The citizen has been told the ticket number."""
         self._update(entry, notified=1, notify_attempts=entry.notify_attempts + 1)
 
-    def notify_failed(self, entry: Entry) -> None:
+    def notify_failed(self, entry: KeptComplaint) -> None:
         """Rasa could not be reached: tell the citizen later."""
         attempts = entry.notify_attempts + 1
         self._update(entry, notify_attempts=attempts, next_attempt_at=time.time() + retry_delay(attempts))
 
-    def release(self, entries: List[Entry]) -> None:
+    def release(self, entries: List[KeptComplaint]) -> None:
         """Gives leased entries back untouched."""
         with self._connect() as connection:
             connection.executemany("UPDATE outbox SET lease_until = 0 WHERE id = ?", [(entry.id,) for entry in entries])
 
-    def _update(self, entry: Entry, release: bool = True, **values: Any) -> None:
+    def _update(self, entry: KeptComplaint, release: bool = True, **values: Any) -> None:
         if release:
             values["lease_until"] = 0
         assignments = ", ".join(f"{name} = ?" for name in values)
@@ -175,15 +175,15 @@ class Outbox:
             connection.execute(f"UPDATE outbox SET {assignments} WHERE id = ?", (*values.values(), entry.id))
 
 
-def _entry(row: sqlite3.Row) -> Entry:
-    return Entry(
+def _entry(row: sqlite3.Row) -> KeptComplaint:
+    return KeptComplaint(
         id=row["id"], client_ref=row["client_ref"], payload=json.loads(row["payload"]), state=row["state"],
         attempts=row["attempts"], ticket_number=row["ticket_number"], notified=bool(row["notified"]),
         notify_attempts=row["notify_attempts"], last_error=row["last_error"],
     )
 
 
-async def _work_on(entry: Entry, outbox: Outbox, client: TicketClient, settings: Settings) -> bool:
+async def _work_on(entry: KeptComplaint, outbox: Outbox, client: TicketClient, settings: Settings) -> bool:
     """Delivers one entry if needed, then tells the citizen; False when the backend is unavailable."""
     number = entry.ticket_number
     if entry.state == PENDING:

@@ -1,14 +1,9 @@
 """Reading what citizens answer to a yes/no question."""
+
 from __future__ import annotations
 
 import re
 from typing import Optional
-
-PHONE_HELP = (
-    "这个号码好像不太对。手机号是以1开头的11位数字；座机请带上区号，例如 022-23456789。"
-    "请再输入一次联系电话。"
-)
-
 
 _NEGATIVE = re.compile(r"不需要|不用|不要|不必|无需|没必要|否|无所谓|不保密|可以公开|公开")
 _POSITIVE = re.compile(r"需要|要|保密|匿名|是|好|对|嗯|可以|行|确认")

@@ -5,6 +5,7 @@ tell that 厂子倒闭了没活干 asks about 失业金; the embedding can. Text
 examples) are embedded once: their vectors are kept in a SQLite cache under var/, so restarts and edits
 only embed texts never seen before. Citizens' messages are embedded on the fly and never stored.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,7 +52,7 @@ class Embedder:
         found: Dict[str, np.ndarray] = {}
         with self._connect() as db:
             for start in range(0, len(keys), 500):
-                chunk = keys[start:start + 500]
+                chunk = keys[start : start + 500]
                 rows = db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk)
                 found.update((key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows)
         missing = list({key: n for n, key in enumerate(keys) if key not in found}.values())
@@ -62,8 +63,10 @@ class Embedder:
             self.computed += len(missing)
             new = {keys[n]: vector for n, vector in zip(missing, vectors)}
             with self._connect() as db:
-                db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?)",
-                               [(key, vector.tobytes()) for key, vector in new.items()])
+                db.executemany(
+                    "INSERT OR IGNORE INTO vectors VALUES (?, ?)",
+                    [(key, vector.tobytes()) for key, vector in new.items()],
+                )
             found.update(new)
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         for n, key in enumerate(keys):

@@ -4,6 +4,7 @@ A hotline must never answer "起火了" with a form. These patterns are delibera
 costs one extra sentence, a miss can cost a life. The advice texts live in domain.yml as
 `utter_emergency_<kind>` responses.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,10 @@ from typing import Optional
 
 # Order matters: gas before fire (a gas leak is not yet a fire), traffic before medical.
 _PATTERNS = (
-    ("gas", r"(煤气|燃气|天然气|液化气|瓦斯)(泄露|泄漏|漏了|漏气|外泄|味|味道|的味)|闻到.{0,4}(煤气|燃气|天然气)|漏(煤气|燃气|天然气)"),
+    (
+        "gas",
+        r"(煤气|燃气|天然气|液化气|瓦斯)(泄露|泄漏|漏了|漏气|外泄|味|味道|的味)|闻到.{0,4}(煤气|燃气|天然气)|漏(煤气|燃气|天然气)",
+    ),
     ("fire", r"着火|起火|失火|火灾|大火|烧起来|冒浓烟|冒黑烟|火警|爆炸"),
     ("traffic", r"车祸|撞车|追尾|交通事故|被车撞|撞人|翻车"),
     (

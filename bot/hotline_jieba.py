@@ -4,6 +4,7 @@ The knowledge base, routing and the benchmarks share it, so a process that needs
 server) loads jieba's dictionary once. The Rasa tokenizer (bot/nlu/tokenizer.py) loads the same files
 through Rasa's own JiebaTokenizer hook.
 """
+
 from __future__ import annotations
 
 import logging

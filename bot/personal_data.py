@@ -1,5 +1,6 @@
 """Citizens' personal data: reading phone numbers as citizens type them, and masking phones and ID-card
 numbers wherever conversations or tickets are listed."""
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 The lookup table and its synonyms are the single source: the NLU model learns from them, and the
 actions use them here to find the district inside a free-text address.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -5,6 +5,7 @@ pause/resume, speak as the agent, hand back.
 Agent messages are appended as `bot` events with `output_channel=latest`, so they reach the citizen on
 the channel the citizen last wrote from, whatever it is: the console has no channel-specific code.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,9 +19,9 @@ from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+
 async def trigger_intent(
-    settings: Settings, sender_id: str, intent: str, entities: Optional[Dict[str, Any]] = None,
-    timeout: float = 5.0,
+    settings: Settings, sender_id: str, intent: str, entities: Optional[Dict[str, Any]] = None, timeout: float = 5.0
 ) -> bool:
     """Triggers `intent` with `entities` on the conversation `sender_id`, answering on its latest channel.
 
@@ -40,8 +41,10 @@ async def trigger_intent(
         logger.warning("Rasa unreachable for %s to %s: %s", intent, sender_id, type(error).__name__)
     return False
 
+
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer or refused; the message says what happened."""
+
 
 class RasaClient:
     """Rasa HTTP API calls with the server's token; one shared aiohttp session per console process."""

@@ -5,6 +5,7 @@ backoff, then raise TicketBackendUnavailable; 404 raises TicketNotFound and othe
 with the server's message. Creating is idempotent on `client_ref`, so it is retried like a read; a
 status change is only retried when the connection could not even be opened.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,7 +48,7 @@ class TicketClient:
     """Async client of one ticket backend; cheap to create, holds no open connection between calls."""
 
     def __init__(
-        self, base_url: str, token: str, timeout: float = 3.0, attempts: int = 3, backoff: float = 0.25,
+        self, base_url: str, token: str, timeout: float = 3.0, attempts: int = 3, backoff: float = 0.25
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -105,7 +106,9 @@ class TicketClient:
                 problem = str(error) or type(error).__name__
                 if not idempotent:
                     break
-            logger.warning("ticket backend %s %s failed (attempt %d/%d): %s", method, path, attempt + 1, self.attempts, problem)
+            logger.warning(
+                "ticket backend %s %s failed (attempt %d/%d): %s", method, path, attempt + 1, self.attempts, problem
+            )
         raise TicketBackendUnavailable(f"{method} {path}: {problem}")
 
     @staticmethod

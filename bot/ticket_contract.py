@@ -1,4 +1,5 @@
 """The ticket (工单) contract every part of the hotline shares: number format, statuses, ratings."""
+
 from __future__ import annotations
 
 import re

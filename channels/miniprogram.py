@@ -5,14 +5,13 @@ Pushes come as JSON or XML (plain or safe mode). There is no passive reply: ever
 """
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Dict
 
-from rasa.core.channels.channel import UserMessage
-from sanic.request import Request
-
-from channels.wechat_common import (
-    GREET_PAYLOAD, IMAGE_RECEIVED, UNSUPPORTED_MESSAGE, Incoming, WeChatInputBase, WeChatOutput, dedup_key,
-    parse_fields,
+from channels.wechat_gate import parse_fields
+from channels.wechat_output import WeChatOutput
+from channels.wechat_retries import dedup_key
+from channels.wechat_webhook import (
+    GREET_PAYLOAD, IMAGE_RECEIVED, UNSUPPORTED_MESSAGE, Answer, Incoming, OnNewMessage, WeChatInputBase,
 )
 
 
@@ -48,17 +47,15 @@ class MiniProgramInput(WeChatInputBase):
     def name(cls) -> str:
         return "miniprogram"
 
-    async def handle_push(
-        self, plaintext: str, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> str:
+    async def handle_push(self, plaintext: str, on_new_message: OnNewMessage, started: float) -> Answer:
         fields = parse_fields(plaintext)
         openid = str(fields.get("FromUserName", ""))
-        if not openid or not await self.store.claim(dedup_key(fields)):
-            return "success"
+        if not openid or not await self.retries.claim(dedup_key(fields)):
+            return Answer()
         incoming = incoming_of(fields)
         if incoming.local_reply:
             self.tasks.spawn(self.api.send_text(openid, incoming.local_reply))
         elif incoming.text:
             output = self.get_output_channel()
-            self.tasks.spawn(on_new_message(await self.user_message(incoming, openid, output)))
-        return "success"
+            self.tasks.spawn(self.turns.run(on_new_message(await self.user_message(incoming, openid, output))))
+        return Answer()

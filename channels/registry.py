@@ -23,7 +23,7 @@ def credentials_for_env(settings: Optional[Settings] = None) -> Dict[str, Any]:
     credentials: Dict[str, Any] = {
         "rest": None,
         "channels.socketio.WebChatSocketInput": dict(SOCKETIO),
-        "channels.webchat.WebChatInput": None,
+        "channels.webchat_files.WebChatFiles": None,
     }
     if settings.wechat_token and settings.wechat_appid and settings.wechat_secret:
         credentials["channels.wechat.WeChatInput"] = None

@@ -28,3 +28,35 @@ class BackgroundTasks:
         except Exception:  # a failed turn must not vanish silently
             logger.exception("%s: background work failed", self.owner)
             return None
+
+
+class TurnSlots:
+    """At most `size` Rasa turns of a connector start at once; the others wait for a slot.
+
+    A turn's model prediction blocks the event loop. With hundreds of turns started at once, the work ready
+    to run would keep the loop busy for seconds, and no answer (not even WeChat's "success") could be
+    written in time. A slot is held until the turn ends, or for `hold` seconds: the CPU work of a turn is
+    at its start (the NLU parse, the first predictions), and a turn waiting for a slow action server must
+    not keep others from starting."""
+
+    def __init__(self, size: int, hold: float = 0.5) -> None:
+        self._slots = asyncio.Semaphore(size)
+        self.hold = hold
+
+    async def run(self, turn: Awaitable[Any]) -> Any:
+        """Runs `turn` once a slot is free."""
+        await self._slots.acquire()
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._slots.release()
+
+        timer = asyncio.get_running_loop().call_later(self.hold, release)
+        try:
+            return await turn
+        finally:
+            timer.cancel()
+            release()

@@ -1,126 +1,75 @@
 """Telegram connector on python-telegram-bot 22, at /webhooks/telegram/webhook.
 
 Register the webhook with `setWebhook(url=.../webhooks/telegram/webhook, secret_token=BIANMIN_TELEGRAM_SECRET)`;
-every update must carry that secret in the X-Telegram-Bot-Api-Secret-Token header.
+every update must carry that secret in the X-Telegram-Bot-Api-Secret-Token header. Text and photo captions
+are messages; in groups the bot answers only when addressed (a mention, a reply to it, its buttons), and
+keeps one conversation per member (channels.telegram_conversations).
 """
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+import re
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from redis import asyncio as aioredis
 from sanic import Blueprint, response
+from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import TelegramError
 
 from bot.settings import Settings, load
 from channels.tasks import BackgroundTasks
-from channels.text import buttons_of, message_text, split_text
+from channels.telegram_conversations import Conversations, conversation_id
+from channels.telegram_output import CallbackPayloads, LazyBot, TelegramOutput
 
 logger = logging.getLogger(__name__)
 
 GREET_PAYLOAD = "/greet"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit on callback_data
-CALLBACK_KEY_PREFIX = "k:"
-CALLBACK_KEY_SECONDS = 30 * 24 * 3600
-MESSAGE_LIMIT = 4096  # characters of one Telegram message
 DEDUP_SECONDS = 3600
+GROUP_CHATS = {"group", "supergroup"}
 BUTTON_EXPIRED = "这个按钮已经过期了，请直接告诉我您的问题。"
 NOT_TEXT = "抱歉，这类消息我暂时还看不了。请用文字告诉我您的问题，我来帮您。"
+EDITED = "我看到您修改了一条消息。修改后的内容不会重新办理，如需更正，请把正确的内容直接再发给我。"
+INLINE_BUTTON = "请在与便民热线的对话里使用这个按钮。"
+LINK_EXPIRED = "这个链接已经失效了。请直接告诉我您要办的事，我来帮您。"
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
-class CallbackPayloads:
-    """Button payloads as callback_data: short ones as they are, long ones through a key stored in Redis."""
-
-    def __init__(self, redis: aioredis.Redis) -> None:
-        self.redis = redis
-
-    async def data_for(self, payload: str) -> str:
-        """callback_data (≤ 64 bytes) that :meth:`payload_of` maps back to `payload`."""
-        if len(payload.encode("utf-8")) <= CALLBACK_DATA_LIMIT and not payload.startswith(CALLBACK_KEY_PREFIX):
-            return payload
-        key = CALLBACK_KEY_PREFIX + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
-        await self.redis.set(f"telegram:callback:{key}", payload, ex=CALLBACK_KEY_SECONDS)
-        return key
-
-    async def payload_of(self, data: str) -> Optional[str]:
-        """The payload behind callback_data, or None when its key expired."""
-        if not data.startswith(CALLBACK_KEY_PREFIX):
-            return data
-        stored = await self.redis.get(f"telegram:callback:{data}")
-        return stored.decode("utf-8") if stored else None
+def addressed_to(message: Message, bot: Bot) -> bool:
+    """Whether a group message is meant for the bot: it mentions the bot or replies to one of its messages."""
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+        return True
+    handle = f"@{bot.username}".lower()
+    entities = message.parse_entities() if message.text else message.parse_caption_entities()
+    for entity, text in entities.items():
+        if entity.type == "text_mention" and entity.user is not None and entity.user.id == bot.id:
+            return True
+        if entity.type in ("mention", "bot_command") and text.lower().endswith(handle):
+            return True
+    return False
 
 
-class TelegramOutput(OutputChannel):
-    """Sends bot messages with sendMessage; buttons become an inline keyboard."""
-
-    def __init__(self, bot: "LazyBot", payloads: CallbackPayloads) -> None:
-        self.bot = bot
-        self.payloads = payloads
-
-    @classmethod
-    def name(cls) -> str:
-        return "telegram"
-
-    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
-        """One message per bot message (split over 4096 characters); the keyboard on the last part."""
-        buttons = buttons_of(message)
-        pieces = split_text(message_text(message), MESSAGE_LIMIT) or (["请选择："] if buttons else [])
-        keyboard = await self._keyboard(buttons) if buttons else None
-        bot = await self.bot.ready()
-        for index, piece in enumerate(pieces):
-            markup = keyboard if index == len(pieces) - 1 else None
-            await bot.send_message(chat_id=recipient_id, text=piece, reply_markup=markup)
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text})
-
-    async def _keyboard(self, buttons: List[tuple]) -> InlineKeyboardMarkup:
-        rows = [[InlineKeyboardButton(title, callback_data=await self.payloads.data_for(payload))]
-                for title, payload in buttons]
-        return InlineKeyboardMarkup(rows)
-
-
-class LazyBot:
-    """A python-telegram-bot Bot initialised (getMe) on first use, inside the server's event loop."""
-
-    def __init__(self, token: str, base_url: str) -> None:
-        self.bot = Bot(token, base_url=base_url)
-        self.initialized = False
-        self._lock: Optional[asyncio.Lock] = None
-
-    async def ready(self) -> Bot:
-        """The initialised bot."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if not self.initialized:
-                await self.bot.initialize()
-                self.initialized = True
-        return self.bot
-
-    async def shutdown(self) -> None:
-        """Closes the bot's HTTP connections."""
-        if self.initialized:
-            await self.bot.shutdown()
-            self.initialized = False
+def without_mention(text: str, username: str) -> str:
+    """`text` without the bot's @handle ("@bianmin_bot 路灯不亮" → "路灯不亮", "/start@bianmin_bot" → "/start")."""
+    return re.sub(rf"@{re.escape(username)}\b", "", text, flags=re.IGNORECASE).strip()
 
 
 class TelegramInput(InputChannel):
-    """Telegram webhook: text messages, /start, and inline-keyboard callbacks."""
+    """Telegram webhook: messages (text, captions), /start with or without a deep link, button callbacks."""
 
     def __init__(self, settings: Settings) -> None:
         self.secret = settings.telegram_secret
         self.redis = aioredis.Redis.from_url(settings.redis_url)
         self.bot = LazyBot(settings.telegram_token, settings.telegram_api_url)
         self.payloads = CallbackPayloads(self.redis)
+        self.conversations = Conversations(self.redis)
         self.tasks = BackgroundTasks(self.name())
 
     @classmethod
@@ -133,9 +82,9 @@ class TelegramInput(InputChannel):
         return cls(load())
 
     def get_output_channel(self) -> OutputChannel:
-        return TelegramOutput(self.bot, self.payloads)
+        return TelegramOutput(self.bot, self.payloads, self.conversations)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = Blueprint("bianmin_telegram_webhook", __name__)
 
         @hook.route("/", methods=["GET"])
@@ -147,13 +96,10 @@ class TelegramInput(InputChannel):
             secret = request.headers.get(SECRET_HEADER, "")
             if not self.secret or not hmac.compare_digest(secret.encode(), self.secret.encode()):
                 return response.text("forbidden", status=403)
-            try:
-                update = Update.de_json(request.json, await self.bot.ready())
-            except (TelegramError, TypeError, ValueError, KeyError) as error:
-                logger.warning("telegram: unreadable update: %r", error)
-                return response.text("ok")
-            if update is not None and await self.redis.set(f"telegram:update:{update.update_id}", 1, nx=True,
-                                                           ex=DEDUP_SECONDS):
+            update = await self._read_update(request)
+            if update is None:
+                return response.text("not a Telegram update", status=400)
+            if await self.redis.set(f"telegram:update:{update.update_id}", 1, nx=True, ex=DEDUP_SECONDS):
                 self.tasks.spawn(self._handle(update, on_new_message))
             return response.text("ok")
 
@@ -164,26 +110,80 @@ class TelegramInput(InputChannel):
 
         return hook
 
-    async def _handle(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        chat = update.effective_chat
-        if chat is None:
-            return
-        text: Optional[str] = None
+    async def _read_update(self, request: Request) -> Optional[Update]:
+        try:
+            body = request.json
+        except SanicException:
+            body = None
+        if not isinstance(body, dict):
+            return None
+        try:
+            return Update.de_json(body, await self.bot.ready())
+        except (TelegramError, TypeError, ValueError, KeyError, AttributeError) as error:
+            logger.warning("telegram: unreadable update: %r", error)
+            return None
+
+    async def _handle(self, update: Update, on_new_message: OnNewMessage) -> None:
         if update.callback_query is not None:
-            await update.callback_query.answer()
-            text = await self.payloads.payload_of(update.callback_query.data or "")
-            if text is None:
-                await self.get_output_channel().send_text_message(str(chat.id), BUTTON_EXPIRED)
-                return
-        elif update.message is not None and update.message.text:
-            text = update.message.text.strip()
-            if text == "/start" or text.startswith(("/start ", "/start@")):
-                text = GREET_PAYLOAD
-        elif update.message is not None:
-            await self.get_output_channel().send_text_message(str(chat.id), NOT_TEXT)
+            await self._handle_callback(update.callback_query, on_new_message)
             return
-        if text:
-            user = update.effective_user
-            metadata = {"telegram_user": user.username or user.full_name} if user else None
-            await on_new_message(UserMessage(text, self.get_output_channel(), str(chat.id),
-                                             input_channel=self.name(), metadata=metadata))
+        message = update.message or update.edited_message
+        if message is None or message.from_user is None:
+            return  # channel posts, polls, member updates: nothing to answer
+        bot = await self.bot.ready()
+        group = message.chat.type in GROUP_CHATS
+        if group and not addressed_to(message, bot):
+            return
+        text = without_mention(message.text or message.caption or "", bot.username)
+        user_id = message.from_user.id
+        conversation = (conversation_id(message.chat.id, user_id, group) if group
+                        else await self.conversations.of_private_chat(user_id))
+        output = self.get_output_channel()
+        if update.edited_message is not None:
+            await output.send_text_message(conversation, EDITED)
+            return
+        if not text:
+            await output.send_text_message(conversation, NOT_TEXT)
+            return
+        if text == "/start" or text.startswith("/start "):
+            if not group and await self._follow_deep_link(text[len("/start"):].strip(), user_id, output):
+                return
+            if not group:
+                await self.conversations.stay_private(user_id)
+                conversation = str(message.chat.id)
+            text = GREET_PAYLOAD
+        user = message.from_user
+        metadata = {"telegram_user": user.username or user.full_name}
+        if message.photo:
+            metadata["photo"] = True
+        await on_new_message(UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata))
+
+    async def _follow_deep_link(self, token: str, user_id: int, output: OutputChannel) -> bool:
+        """/start <token>: moves the invited group conversation here and asks its question again."""
+        if not token:
+            return False
+        accepted = await self.conversations.accept(token, user_id)
+        if accepted is None:
+            await output.send_text_message(str(user_id), LINK_EXPIRED)
+            return True
+        conversation, question = accepted
+        await output.send_response(conversation, question)
+        return True
+
+    async def _handle_callback(self, query: CallbackQuery, on_new_message: OnNewMessage) -> None:
+        if query.message is None:  # a button on an inline-mode message: no chat to continue in
+            await query.answer(text=INLINE_BUTTON)
+            return
+        await query.answer()
+        chat = query.message.chat
+        group = chat.type in GROUP_CHATS
+        conversation = (conversation_id(chat.id, query.from_user.id, group) if group
+                        else await self.conversations.of_private_chat(query.from_user.id))
+        output = self.get_output_channel()
+        payload = await self.payloads.payload_of(query.data or "")
+        if payload is None:
+            await output.send_text_message(conversation, BUTTON_EXPIRED)
+            return
+        user = query.from_user
+        metadata = {"telegram_user": user.username or user.full_name}
+        await on_new_message(UserMessage(payload, output, conversation, input_channel=self.name(), metadata=metadata))

@@ -1,8 +1,8 @@
-"""Turning Rasa bot messages into plain text for text-only channels (WeChat), and splitting long text."""
+"""Turning Rasa bot messages into plain text for text-only channels (WeChat): buttons as numbered choices."""
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 Button = Tuple[str, str]  # (title, payload)
 
@@ -41,39 +41,3 @@ def choice_number(text: Optional[str]) -> Optional[int]:
     """The number a user typed to pick a choice ("2", "２", " 2 "), or None when the text is not a number."""
     candidate = (text or "").strip().translate(_FULL_WIDTH_DIGITS)
     return int(candidate) if re.fullmatch(r"\d{1,2}", candidate) else None
-
-
-def utf8_len(text: str) -> int:
-    """Length of `text` in UTF-8 bytes (WeChat counts bytes)."""
-    return len(text.encode("utf-8"))
-
-
-def split_text(text: str, limit: int, measure: Callable[[str], int] = len) -> List[str]:
-    """Splits `text` into pieces of at most `limit` (as measured), preferring line breaks."""
-    pieces: List[str] = []
-    current = ""
-    for line in _short_lines(text.split("\n"), limit, measure):
-        candidate = f"{current}\n{line}" if current else line
-        if measure(candidate) <= limit:
-            current = candidate
-        else:
-            pieces.append(current)
-            current = line
-    if current.strip():
-        pieces.append(current)
-    return [piece for piece in pieces if piece.strip()]
-
-
-def _short_lines(lines: Iterable[str], limit: int, measure: Callable[[str], int]) -> Iterable[str]:
-    """Lines of at most `limit`; an overlong line is cut between characters."""
-    for line in lines:
-        if measure(line) <= limit:
-            yield line
-            continue
-        piece = ""
-        for char in line:
-            if piece and measure(piece + char) > limit:
-                yield piece
-                piece = ""
-            piece += char
-        yield piece

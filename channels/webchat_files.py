@@ -1,6 +1,7 @@
 """The web chat: a Chinese chat page, the embeddable widget script and a demo page, at /webhooks/webchat/.
 
-The widget talks to the socket.io channel (channels.socketio); this channel only serves files.
+The widget talks to the socket.io channel (channels.socketio); this "channel" only serves files: Rasa
+mounts input channels' blueprints, so that is how the files get onto the Rasa server's port.
 Embed it on any page with one tag: <script src="https://<rasa>/webhooks/webchat/widget.js"></script>
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ FILES = {  # route → (file, content type)
 }
 
 
-class WebChatInput(InputChannel):
+class WebChatFiles(InputChannel):
     """Serves the chat page, widget.js, the demo page and the socket.io client the widget loads."""
 
     @classmethod

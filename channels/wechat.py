@@ -1,26 +1,30 @@
 """WeChat Official Account (公众号) connector, at /webhooks/wechat/webhook.
 
 The 5-second rule: WeChat waits 5 s for an answer and then retries. The Rasa turn runs as its own task;
-if it finishes within `passive_timeout` its replies go back passively in the HTTP answer, otherwise we
-answer "success" at once and the replies follow as customer-service messages.
+if it has finished when the push's deadline comes (`passive_window` after the push arrived) its replies
+go back passively in the HTTP answer, otherwise the answer is "success" and the replies follow as
+customer-service messages. The deadline is a loop-time stamp taken when the push arrived: a handler that
+gets the CPU late (an overloaded loop) answers "success" rather than a passive reply WeChat would drop.
 """
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable
+from typing import Any
 
-from rasa.core.channels.channel import UserMessage
-from sanic.request import Request
 from wechatpy import create_reply, parse_message
 from wechatpy import events, messages
 
 from bot.settings import Settings
-from channels.wechat_common import (
-    GREET_PAYLOAD, IMAGE_RECEIVED, UNSUPPORTED_MESSAGE, VOICE_NOT_RECOGNISED, Incoming, WeChatInputBase,
-    WeChatOutput, dedup_key, parse_fields,
+from channels.wechat_gate import parse_fields
+from channels.wechat_output import WeChatOutput
+from channels.wechat_retries import dedup_key
+from channels.wechat_webhook import (
+    GREET_PAYLOAD, IMAGE_RECEIVED, TURNS_AT_ONCE, UNSUPPORTED_MESSAGE, VOICE_NOT_RECOGNISED, Answer, Incoming,
+    OnNewMessage, WeChatInputBase,
 )
 
-PASSIVE_TIMEOUT = 4.0  # seconds we wait for the turn before falling back to customer-service messages
+PASSIVE_WINDOW = 4.0  # seconds after the push arrived that a finished turn is answered passively
+PASSIVE_GRACE = 0.5  # seconds after the deadline a handler resumed late may still answer passively
 PASSIVE_LIMIT = 2000  # bytes of one passive text reply
 
 
@@ -57,37 +61,43 @@ def incoming_of(msg: Any) -> Incoming:
 class WeChatInput(WeChatInputBase):
     """Official Account: passive replies for fast turns, customer-service messages for slow ones."""
 
-    def __init__(self, settings: Settings, passive_timeout: float = PASSIVE_TIMEOUT) -> None:
-        super().__init__(settings)
-        self.passive_timeout = passive_timeout
+    def __init__(self, settings: Settings, passive_window: float = PASSIVE_WINDOW,
+                 turns_at_once: int = TURNS_AT_ONCE) -> None:
+        super().__init__(settings, turns_at_once)
+        self.passive_window = passive_window
 
     @classmethod
     def name(cls) -> str:
         return "wechat"
 
-    async def handle_push(
-        self, plaintext: str, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> str:
+    async def handle_push(self, plaintext: str, on_new_message: OnNewMessage, started: float) -> Answer:
         msg = parse_message(plaintext)
         key = dedup_key(parse_fields(plaintext))
-        if not await self.store.claim(key):
-            return await self.store.reply_for_retry(key)
-        reply = await self._answer(msg, on_new_message)
-        await self.store.record_reply(key, reply)
-        return reply
+        if not await self.retries.claim(key):
+            return Answer(await self.retries.reply_for_retry(key))
+        answer = await self._answer(msg, on_new_message, deadline=started + self.passive_window)
+        await self.retries.record_reply(key, answer.body)
+        return answer
 
-    async def _answer(self, msg: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
+    async def _answer(self, msg: Any, on_new_message: OnNewMessage, deadline: float) -> Answer:
         incoming = incoming_of(msg)
         if incoming.local_reply:
-            return create_reply(incoming.local_reply, msg).render()
+            return Answer(create_reply(incoming.local_reply, msg).render())
         if not incoming.text:
-            return "success"
-        output = WeChatOutput(self.api, self.store, buffered=True)
-        turn = self.tasks.spawn(on_new_message(await self.user_message(incoming, msg.source, output)))
+            return Answer()
+        output = WeChatOutput(self.api, self.choices, buffered=True)
+        message = await self.user_message(incoming, msg.source, output)
+        turn = self.tasks.spawn(self.turns.run(on_new_message(message)))
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait({turn}, timeout=self.passive_timeout)
-        finally:
-            passive = output.take_passive(PASSIVE_LIMIT) if turn.done() else None
-            # whatever did not fit, and everything a slow turn still says, goes through the API
+            await asyncio.wait({turn}, timeout=max(0.0, deadline - loop.time()))
+        except asyncio.CancelledError:  # WeChat hung up: everything goes through the API
             self.tasks.spawn(output.release(msg.source))
-        return create_reply(passive, msg).render() if passive else "success"
+            raise
+        # a passive reply only if the handler runs soon enough after the deadline, else "success"
+        in_time = turn.done() and loop.time() <= deadline + PASSIVE_GRACE
+        passive = output.take_passive(PASSIVE_LIMIT) if in_time else None
+        answer = Answer(create_reply(passive, msg).render()) if passive else Answer()
+        # whatever did not fit follows the passive reply; everything a slow turn says goes through the API
+        self.tasks.spawn(output.release(msg.source, after=answer.written if passive else None))
+        return answer

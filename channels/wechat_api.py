@@ -11,12 +11,13 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import aiohttp
 from redis import asyncio as aioredis
 
-from channels.text import split_text, utf8_len
+from channels.keyed_locks import KeyedLocks
+from channels.splitting import split_text, utf8_len
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +42,14 @@ class WeChatAccount:
     secret: str
     aes_key: str = ""
     api_url: str = "https://api.weixin.qq.com"
+    accept_plaintext: bool = False  # safe mode only: also take plaintext pushes (while migrating to it)
 
     @classmethod
     def from_settings(cls, settings: Any, prefix: str) -> "WeChatAccount":
         """The account whose settings are `<prefix>_token`, `<prefix>_appid`, ... (prefix: wechat|miniprogram)."""
-        return cls(**{name: getattr(settings, f"{prefix}_{name}") for name in cls.__dataclass_fields__})
+        values = {name: getattr(settings, f"{prefix}_{name}") for name in cls.__dataclass_fields__}
+        values["accept_plaintext"] = str(values["accept_plaintext"]).strip().lower() in {"1", "true", "yes", "on"}
+        return cls(**values)
 
 
 class WeChatApi:
@@ -56,6 +60,7 @@ class WeChatApi:
         self.redis = redis
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: Optional[aiohttp.ClientSession] = None
+        self._recipients = KeyedLocks()
 
     @property
     def token_key(self) -> str:
@@ -74,11 +79,18 @@ class WeChatApi:
 
     async def send_text(self, openid: str, text: str) -> None:
         """Sends `text` to `openid` as customer-service messages, split under WeChat's size limit."""
-        for piece in split_text(text, CS_MESSAGE_LIMIT, utf8_len):
-            await self.call(
-                "/cgi-bin/message/custom/send",
-                {"touser": openid, "msgtype": "text", "text": {"content": piece}},
-            )
+        await self.send_texts(openid, [text])
+
+    async def send_texts(self, openid: str, texts: List[str]) -> None:
+        """Sends `texts` to `openid` in order, each piece after WeChat acknowledged the previous one; what
+        else this process sends to `openid` waits until they are all through."""
+        async with self._recipients.hold(openid):
+            for text in texts:
+                for piece in split_text(text, CS_MESSAGE_LIMIT, utf8_len):
+                    await self.call(
+                        "/cgi-bin/message/custom/send",
+                        {"touser": openid, "msgtype": "text", "text": {"content": piece}},
+                    )
 
     async def call(self, path: str, body: Dict[str, Any]) -> Dict[str, Any]:
         """POSTs `body` to an access_token API; refreshes the token once if WeChat says it is invalid."""

@@ -1,4 +1,5 @@
 """`python -m console`: serve the agent console on settings.host:settings.console_port."""
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,9 @@ def main() -> None:
             f"  (also in {path}, until it is changed with `bianmin agents passwd admin`)",
             flush=True,
         )
-    web.run_app(create_app(settings, accounts), host=settings.host, port=settings.console_port,
-                access_log=None, print=None)
+    web.run_app(
+        create_app(settings, accounts), host=settings.host, port=settings.console_port, access_log=None, print=None
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Accounts live in SQL rather than Redis because they are durable records that mus
 restart (`bianmin run` starts Redis without persistence) and are backed up with the tickets.
 Passwords are stored as salted scrypt hashes, never in clear.
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,14 +19,15 @@ from typing import List, Optional
 
 import sqlalchemy as sa
 
-_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 NAME = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
 MIN_PASSWORD = 8
 FIRST_ADMIN = "admin"
 
 metadata = sa.MetaData()
 agents = sa.Table(
-    "console_agents", metadata,
+    "console_agents",
+    metadata,
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("display_name", sa.String(64), nullable=False),
     sa.Column("password_hash", sa.String(256), nullable=False),
@@ -75,7 +77,7 @@ class Accounts:
 
     def __init__(self, database_url: str) -> None:
         if database_url.startswith("sqlite:///"):
-            Path(database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+            Path(database_url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         self.engine = sa.create_engine(database_url, future=True)
         metadata.create_all(self.engine)
 
@@ -85,14 +87,18 @@ class Accounts:
             raise AccountError("name must be 2-32 letters, digits, '.', '_' or '-'")
         if len(password or "") < MIN_PASSWORD:
             raise AccountError(f"password must have at least {MIN_PASSWORD} characters")
-        row = {"name": name, "display_name": (display_name or name)[:64], "supervisor": supervisor,
-               "password_hash": hash_password(password)}
+        row = {
+            "name": name,
+            "display_name": (display_name or name)[:64],
+            "supervisor": supervisor,
+            "password_hash": hash_password(password),
+        }
         try:
             with self.engine.begin() as connection:
                 connection.execute(agents.insert().values(**row))
         except sa.exc.IntegrityError:
             raise AccountError(f"an account named {name!r} already exists") from None
-        return Agent(name, row["display_name"], supervisor)
+        return Agent(name, str(row["display_name"]), supervisor)
 
     def set_password(self, name: str, password: str) -> None:
         """Changes a password; AccountError if there is no such account or the password is short."""
@@ -167,7 +173,7 @@ def remember_first_password(var_dir: Path, password: str) -> Path:
 
 
 def first_login_hint(accounts: Accounts, var_dir: Path) -> Optional[str]:
-    """"admin / <password>" while the generated first password is still valid, else None (and the
+    """ "admin / <password>" while the generated first password is still valid, else None (and the
     stale file is removed)."""
     path = first_password_file(var_dir)
     if not path.exists():

@@ -1,4 +1,5 @@
 """The agent console: an aiohttp app with server-rendered pages, a JSON API and a live event stream."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +7,6 @@ import json
 import logging
 import secrets
 import time
-from functools import partial
 from pathlib import Path
 from string import Template
 from typing import Any, Dict, Optional
@@ -14,14 +14,25 @@ from typing import Any, Dict, Optional
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from bot.ticket_client import TicketClient
 from bot.categories import CATEGORIES
 from bot.handoff import HandoffStore
-from bot.settings import Settings
-from console.accounts import Accounts
-from console.auth import COOKIE, LOGIN_CSRF_COOKIE, SESSION_TTL, SESSIONS, Session, Sessions, auth_middleware, same_token
-from console.conversations import ConsoleError, Conversations, list_item
 from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.settings import Settings
+from bot.threads import in_thread
+from bot.ticket_client import TicketClient
+from bot.ticket_contract import RATINGS
+from console.accounts import Accounts
+from console.auth import (
+    COOKIE,
+    LOGIN_CSRF_COOKIE,
+    SESSION_TTL,
+    SESSIONS,
+    Session,
+    Sessions,
+    auth_middleware,
+    same_token,
+)
+from console.conversations import ConsoleError, Conversations, list_item
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -53,10 +64,6 @@ def _session(request: web.Request) -> Session:
     return request["session"]
 
 
-async def _in_thread(function, *args):
-    return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args))
-
-
 async def _json_body(request: web.Request) -> Dict[str, Any]:
     try:
         body = await request.json()
@@ -81,6 +88,7 @@ async def error_middleware(request: web.Request, handler):
 
 # --- pages -------------------------------------------------------------------------------------------
 
+
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -89,8 +97,18 @@ async def login_page(request: web.Request, error: str = "", status: int = 200) -
     if _session(request) is not None and not error:
         raise web.HTTPFound("/")
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render("login", title="登录", csrf=token, error=error, user="", role="", me="", supervisor="0", page="login",
-                      error_class="error" if error else "hidden")
+    response = render(
+        "login",
+        title="登录",
+        csrf=token,
+        error=error,
+        user="",
+        role="",
+        me="",
+        supervisor="0",
+        page="login",
+        error_class="error" if error else "hidden",
+    )
     response.set_status(status)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/login")
     return response
@@ -98,19 +116,26 @@ async def login_page(request: web.Request, error: str = "", status: int = 200) -
 
 async def login(request: web.Request) -> web.Response:
     form = await request.post()
-    if not same_token(form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)):
+    if not same_token(str(form.get("csrf") or ""), request.cookies.get(LOGIN_CSRF_COOKIE)):
         return await login_page(request, "页面已过期，请重新登录。", 403)
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
     sessions: Sessions = request.app[SESSIONS]
     if await sessions.too_many_failures(name):
         return await login_page(request, "密码错误次数过多，请15分钟后再试。", 429)
-    agent = await _in_thread(request.app[ACCOUNTS].authenticate, name, password)
+    agent = await in_thread(request.app[ACCOUNTS].authenticate, name, password)
     if agent is None:
         await sessions.record_failure(name)
         return await login_page(request, "用户名或密码错误。", 401)
     response = web.HTTPFound("/")
-    response.set_cookie(COOKIE, await sessions.create(agent), httponly=True, samesite="Strict", path="/",
-                        max_age=SESSION_TTL, secure=request.secure)
+    response.set_cookie(
+        COOKIE,
+        await sessions.create(agent),
+        httponly=True,
+        samesite="Strict",
+        path="/",
+        max_age=SESSION_TTL,
+        secure=request.secure,
+    )
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/login")
     raise response
 
@@ -123,8 +148,13 @@ async def logout(request: web.Request) -> web.Response:
 
 
 def _page_values(session: Session) -> Dict[str, Any]:
-    return {"user": session.display_name, "role": "班长" if session.supervisor else "坐席", "csrf": session.csrf,
-            "supervisor": "1" if session.supervisor else "0", "me": session.name}
+    return {
+        "user": session.display_name,
+        "role": "班长" if session.supervisor else "坐席",
+        "csrf": session.csrf,
+        "supervisor": "1" if session.supervisor else "0",
+        "me": session.name,
+    }
 
 
 async def queue_page(request: web.Request) -> web.Response:
@@ -132,14 +162,21 @@ async def queue_page(request: web.Request) -> web.Response:
 
 
 async def conversation_page(request: web.Request) -> web.Response:
-    return render("conversation", title="会话", page="conversation", conversation=request.match_info["id"],
-                  categories=json.dumps(CATEGORIES, ensure_ascii=False), **_page_values(_session(request)))
+    return render(
+        "conversation",
+        title="会话",
+        page="conversation",
+        conversation=request.match_info["id"],
+        categories=json.dumps(CATEGORIES, ensure_ascii=False),
+        **_page_values(_session(request)),
+    )
 
 
 # --- API ---------------------------------------------------------------------------------------------
 
+
 async def _display_names(app: web.Application) -> Dict[str, str]:
-    return {agent.name: agent.display_name for agent in await _in_thread(app[ACCOUNTS].list)}
+    return {agent.name: agent.display_name for agent in await in_thread(app[ACCOUNTS].list)}
 
 
 async def api_queue(request: web.Request) -> web.Response:
@@ -148,12 +185,15 @@ async def api_queue(request: web.Request) -> web.Response:
     waiting = [list_item(record, names, now) for record in await store.waiting()]
     active = [list_item(record, names, now) for record in await store.active()]
     body: Dict[str, Any] = {
-        "waiting": waiting, "mine": [item for item in active if item["agent"] == session.name], "now": now,
+        "waiting": waiting,
+        "mine": [item for item in active if item["agent"] == session.name],
+        "now": now,
     }
     if session.supervisor:
         body["active"] = active
         body["agents"] = [{"name": name, "display_name": display} for name, display in names.items()]
         body["ratings"] = await store.ratings()
+        body["rating_scale"] = list(RATINGS)  # 好差评, in order: the table's columns
     return web.json_response(body)
 
 
@@ -225,7 +265,9 @@ async def _pump_store(store: HandoffStore, queue: asyncio.Queue) -> None:
         await queue.put(("ping" if event.get("type") == "ping" else "handoff", event))
 
 
-async def _poll_transcript(conversations: Conversations, conversation_id: str, agent: str, queue: asyncio.Queue) -> None:
+async def _poll_transcript(
+    conversations: Conversations, conversation_id: str, agent: str, queue: asyncio.Queue
+) -> None:
     seen: Optional[int] = None
     while True:
         try:
@@ -241,17 +283,19 @@ async def _poll_transcript(conversations: Conversations, conversation_id: str, a
 async def api_stream(request: web.Request) -> web.StreamResponse:
     """Server-sent events: every handoff change (Redis pub/sub), plus the transcript of ?conversation=
     whenever it changes (the tracker is polled while this stream is open)."""
-    response = web.StreamResponse(headers={
-        "Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no",
-    })
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
     await response.prepare(request)
     queue: asyncio.Queue = asyncio.Queue()
     tasks = [asyncio.create_task(_pump_store(request.app[STORE], queue))]
     conversation_id = request.query.get("conversation")
     if conversation_id:
-        tasks.append(asyncio.create_task(
-            _poll_transcript(request.app[CONVERSATIONS], conversation_id, _session(request).name, queue)
-        ))
+        tasks.append(
+            asyncio.create_task(
+                _poll_transcript(request.app[CONVERSATIONS], conversation_id, _session(request).name, queue)
+            )
+        )
     try:
         await response.write(b"event: ready\ndata: {}\n\n")
         while True:
@@ -268,36 +312,48 @@ async def api_stream(request: web.Request) -> web.StreamResponse:
 
 # --- app ---------------------------------------------------------------------------------------------
 
+
+async def _connections(app: web.Application):
+    """Opens the connections to Redis, Rasa and the ticket backend on start-up; closes them on clean-up."""
+    settings = app[SETTINGS]
+    redis_client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=2)
+    rasa = RasaClient(settings)
+    app[SESSIONS] = Sessions(redis_client)
+    app[STORE] = HandoffStore(redis_client)
+    app[CONVERSATIONS] = Conversations(app[STORE], rasa, TicketClient.from_settings(settings))
+    yield
+    await rasa.close()
+    await redis_client.close()
+    await redis_client.connection_pool.disconnect()
+
+
+ROUTES = [
+    web.get("/health", health),
+    web.get("/login", login_page),
+    web.post("/login", login),
+    web.post("/logout", logout),
+    web.get("/", queue_page),
+    web.get("/conversations/{id}", conversation_page),
+    web.get("/api/queue", api_queue),
+    web.get("/api/stream", api_stream),
+    web.post("/api/pickup", api_pick_up),
+    web.get("/api/conversations/{id}", api_conversation),
+    web.post("/api/conversations/{id}/take", api_take),
+    web.post("/api/conversations/{id}/reply", api_reply),
+    web.post("/api/conversations/{id}/handback", api_hand_back),
+    web.post("/api/conversations/{id}/close", api_close),
+    web.post("/api/conversations/{id}/reassign", api_reassign),
+    web.post("/api/conversations/{id}/tickets", api_create_ticket),
+    web.post("/api/conversations/{id}/tickets/{number}", api_update_ticket),
+    web.static("/static/", HERE / "static"),
+]
+
+
 def create_app(settings: Settings, accounts: Optional[Accounts] = None) -> web.Application:
     """The console app for `settings` (Redis, Rasa, ticket backend and accounts database)."""
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app[ACCOUNTS] = accounts or Accounts(settings.database_url)
-    redis_client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=2)
-    app[SESSIONS] = Sessions(redis_client)
-    app[STORE] = HandoffStore(redis_client)
-    rasa = RasaClient(settings)
-    app[CONVERSATIONS] = Conversations(app[STORE], rasa, TicketClient.from_settings(settings))
-
-    async def cleanup(app: web.Application) -> None:
-        await rasa.close()
-        await redis_client.close()
-        await redis_client.connection_pool.disconnect()
-
-    app.on_cleanup.append(cleanup)
-    app.router.add_get("/health", health)
-    app.router.add_get("/login", login_page)
-    app.router.add_post("/login", login)
-    app.router.add_post("/logout", logout)
-    app.router.add_get("/", queue_page)
-    app.router.add_get("/conversations/{id}", conversation_page)
-    app.router.add_get("/api/queue", api_queue)
-    app.router.add_get("/api/stream", api_stream)
-    app.router.add_post("/api/pickup", api_pick_up)
-    app.router.add_get("/api/conversations/{id}", api_conversation)
-    for action, handler in (("take", api_take), ("reply", api_reply), ("handback", api_hand_back),
-                            ("close", api_close), ("reassign", api_reassign), ("tickets", api_create_ticket)):
-        app.router.add_post(f"/api/conversations/{{id}}/{action}", handler)
-    app.router.add_post("/api/conversations/{id}/tickets/{number}", api_update_ticket)
-    app.router.add_static("/static/", HERE / "static")
+    app.cleanup_ctx.append(_connections)
+    app.add_routes(ROUTES)
     return app

@@ -1,5 +1,6 @@
 """Console sessions (server-side, in Redis, so every console process knows them), CSRF tokens and the
 middleware that guards every page and API."""
+
 from __future__ import annotations
 
 import hashlib
@@ -92,7 +93,9 @@ SESSIONS = web.AppKey("sessions", Sessions)
 
 def same_token(given: Optional[str], expected: Optional[str]) -> bool:
     """Constant-time comparison of CSRF tokens; empty never matches."""
-    return bool(given and expected) and hmac.compare_digest(given.encode(), expected.encode())
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 async def _csrf_from(request: web.Request) -> Optional[str]:
@@ -100,7 +103,8 @@ async def _csrf_from(request: web.Request) -> Optional[str]:
     if header:
         return header
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return (await request.post()).get("csrf")
+        token = (await request.post()).get("csrf")
+        return token if isinstance(token, str) else None
     return None
 
 

@@ -1,4 +1,5 @@
 """`bianmin agents ...`: manage the console's agent and supervisor accounts."""
+
 from __future__ import annotations
 
 import argparse

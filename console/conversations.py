@@ -1,20 +1,20 @@
 """What the console shows and does for one conversation: view (masked unless held), take over, pick
 up, reply, hand back, close, reassign, and tickets."""
+
 from __future__ import annotations
 
 import logging
 import uuid
 from typing import Any, Dict, List, Optional
 
-from bot.ticket_client import TicketClient, TicketError
-from bot.handoff import Handoff, HandoffStore
+from bot.handoff import Handoff, HandoffStore, collected_slots, handoff_summary, last_citizen_text
 from bot.personal_data import mask_deep
 from bot.rasa_client import RasaClient
-from console.transcript import last_question, turns
+from bot.ticket_client import TicketClient, TicketError
+from console.transcript import turns
 
 logger = logging.getLogger(__name__)
 
-HIDDEN_SLOTS = {"requested_slot", "session_started_metadata"}
 GREETING = "您好，我是人工客服{name}，很高兴为您服务。请问有什么可以帮您？"
 FAREWELL = "本次人工服务已结束，感谢您的耐心。之后如有需要，智能客服会继续为您服务。"
 TICKET_FIELDS = ("category", "description", "district", "address", "occurred_at", "name", "phone")
@@ -32,11 +32,17 @@ def list_item(record: Handoff, display_names: Dict[str, str], now: float) -> Dic
     """A queue or active-list row; personal data masked."""
     summary = mask_deep(record.summary)
     return {
-        "id": record.id, "status": record.status, "agent": record.agent,
+        "id": record.id,
+        "status": record.status,
+        "agent": record.agent,
         "agent_name": display_names.get(record.agent or "", record.agent),
-        "queued_at": record.queued_at, "taken_at": record.taken_at, "waited": round(record.waited(now), 1),
-        "summary": {key: summary.get(key) for key in ("topic", "intent", "category", "description", "channel",
-                                                      "last_message", "time")},
+        "queued_at": record.queued_at,
+        "taken_at": record.taken_at,
+        "waited": round(record.waited(now), 1),
+        "summary": {
+            key: summary.get(key)
+            for key in ("topic", "intent", "category", "description", "channel", "last_message", "time")
+        },
     }
 
 
@@ -51,21 +57,10 @@ def suggestions(question: Optional[str]) -> List[Dict[str, Any]]:
     except Exception:  # the knowledge base is optional for the console
         logger.exception("knowledge base search failed")
         return []
-    return [{"question": hit.entry.questions[0], "answer": hit.entry.answer.strip(), "score": round(float(hit.score), 3)}
-            for hit in hits]
-
-
-def summary_from_tracker(tracker: Dict[str, Any]) -> Dict[str, Any]:
-    """A handoff summary for a conversation an agent picked without the citizen asking."""
-    events = tracker.get("events") or []
-    slots = {k: v for k, v in (tracker.get("slots") or {}).items() if v not in (None, "") and k not in HIDDEN_SLOTS}
-    latest = tracker.get("latest_message") or {}
-    return {
-        "intent": (latest.get("intent") or {}).get("name"), "topic": None,
-        "category": slots.get("category") or slots.get("predicted_category"), "description": slots.get("description"),
-        "slots": slots, "channel": tracker.get("latest_input_channel"), "last_message": last_question(events),
-        "picked_by_agent": True,
-    }
+    return [
+        {"question": hit.entry.questions[0], "answer": hit.entry.answer.strip(), "score": round(float(hit.score), 3)}
+        for hit in hits
+    ]
 
 
 class Conversations:
@@ -86,11 +81,14 @@ class Conversations:
         tracker = await self.rasa.tracker(conversation_id)
         events = tracker.get("events") or []
         data = {
-            "id": conversation_id, "mine": mine, "status": record.status if record else "bot",
-            "agent": record.agent if record else None, "summary": record.summary if record else {},
+            "id": conversation_id,
+            "mine": mine,
+            "status": record.status if record else "bot",
+            "agent": record.agent if record else None,
+            "summary": record.summary if record else {},
             "transcript": turns(events),
-            "slots": {k: v for k, v in (tracker.get("slots") or {}).items() if v not in (None, "") and k not in HIDDEN_SLOTS},
-            "suggestions": suggestions(last_question(events)),
+            "slots": collected_slots(tracker.get("slots")),
+            "suggestions": suggestions(last_citizen_text(events)),
         }
         data.update(await self._tickets(conversation_id))
         if not mine:
@@ -101,8 +99,11 @@ class Conversations:
         """Only the transcript (for live updates), masked unless `agent` holds the conversation."""
         tracker = await self.rasa.tracker(conversation_id)
         events = tracker.get("events") or []
-        data = {"transcript": turns(events), "count": len(events),
-                "suggestions": suggestions(last_question(events))}
+        data = {
+            "transcript": turns(events),
+            "count": len(events),
+            "suggestions": suggestions(last_citizen_text(events)),
+        }
         return data if await self.store.holder(conversation_id) == agent else mask_deep(data)
 
     async def _tickets(self, conversation_id: str) -> Dict[str, Any]:
@@ -127,7 +128,7 @@ class Conversations:
         tracker = await self.rasa.tracker(conversation_id)
         if not any(event.get("event") == "user" for event in tracker.get("events") or []):
             raise ConsoleError(404, "没有找到这个会话")
-        if not await self.store.pick_up(conversation_id, agent, summary_from_tracker(tracker)):
+        if not await self.store.pick_up(conversation_id, agent, handoff_summary(tracker, picked_by_agent=True)):
             raise ConsoleError(409, "这个会话已在人工服务中")
         await self._start(conversation_id, display_name)
 
@@ -172,12 +173,17 @@ class Conversations:
         await self._require_holder(conversation_id, agent)
         record = await self.store.get(conversation_id)
         payload = {key: fields.get(key) or None for key in TICKET_FIELDS}
-        payload.update(client_ref=uuid.uuid4().hex, sender_id=conversation_id,
-                       channel=(record.summary.get("channel") if record else None) or "console",
-                       confidential=bool(fields.get("confidential")))
+        payload.update(
+            client_ref=uuid.uuid4().hex,
+            sender_id=conversation_id,
+            channel=(record.summary.get("channel") if record else None) or "console",
+            confidential=bool(fields.get("confidential")),
+        )
         return await self._ticket_call(self.tickets.create_ticket(payload))
 
-    async def update_ticket(self, conversation_id: str, agent: str, number: str, fields: Dict[str, Any]) -> Dict[str, Any]:
+    async def update_ticket(
+        self, conversation_id: str, agent: str, number: str, fields: Dict[str, Any]
+    ) -> Dict[str, Any]:
         """Edits a ticket of this conversation's citizen."""
         await self._require_holder(conversation_id, agent)
         ticket = await self._ticket_call(self.tickets.get_ticket(number))
@@ -192,5 +198,6 @@ class Conversations:
             return await call
         except TicketError as error:
             message = getattr(error, "message", None) or str(error)
-            raise ConsoleError(getattr(error, "status", 502) if getattr(error, "status", 0) < 500 else 502,
-                               f"工单系统：{message}") from error
+            raise ConsoleError(
+                getattr(error, "status", 502) if getattr(error, "status", 0) < 500 else 502, f"工单系统：{message}"
+            ) from error

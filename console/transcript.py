@@ -1,4 +1,5 @@
 """The conversation as the agent reads it, built from Rasa's tracker events."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,12 +45,3 @@ def turns(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             paused = kind == "pause"
             result.append({"role": "system", "text": SYSTEM_EVENTS[kind], "time": when})
     return result
-
-
-def last_question(events: List[Dict[str, Any]]) -> Optional[str]:
-    """The citizen's last typed message, for suggested answers."""
-    for event in reversed(events):
-        text = (event.get("text") or "").strip() if event.get("event") == "user" else ""
-        if text and not text.startswith("/"):
-            return text
-    return None

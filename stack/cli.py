@@ -1,4 +1,4 @@
-"""The `bianmin` command: train, run, shell, classify, kb, agents."""
+"""The `bianmin` command: train, run, status, shell, classify, kb, routing, agents."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ from bot.settings import load
 
 
 def _train(args: argparse.Namespace) -> int:
-    from stack.model import ensure_model
+    from stack.training import ensure_model
 
     print(ensure_model(load(), force=args.force))
     return 0
@@ -23,6 +23,21 @@ def _run(args: argparse.Namespace) -> int:
     from stack.run import run_forever
 
     return run_forever(load())
+
+
+def _status(args: argparse.Namespace) -> int:
+    """Each part of the running assistant and the outbox's backlog, from the supervisor's health URL."""
+    from stack.run import health_url
+    from stack.status import fetch, render
+
+    url = health_url(load())
+    report = fetch(url)
+    if report is None:
+        print(f"bianmin: nothing answers at {url}: the assistant is not running (start it with `make run`).",
+              file=sys.stderr)
+        return 2
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report))
+    return 0 if report["ok"] else 1
 
 
 def _post_json(url: str, body: dict) -> list:
@@ -84,6 +99,24 @@ def _kb_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ticket_training_rows() -> list:
+    """Tickets whose category dispatchers corrected or confirmed, as routing training rows."""
+    from bot.routing.history import HistoryRow
+    from tickets.store import TicketStore
+
+    store = TicketStore(load().database_url)
+    try:
+        return [HistoryRow("", text, category, source) for text, category, source in store.training_rows()]
+    finally:
+        store.dispose()
+
+
+def _routing(args: argparse.Namespace) -> int:
+    from bot.routing.learn_cli import main as learn_main
+
+    return learn_main(args.rest, load().var_dir / "routing", _ticket_training_rows)
+
+
 def _agents(args: argparse.Namespace) -> int:
     from console.cli import main as console_main
 
@@ -98,6 +131,9 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="train even if the model is up to date")
     train.set_defaults(func=_train)
     commands.add_parser("run", help="run the whole assistant").set_defaults(func=_run)
+    status = commands.add_parser("status", help="each part of the running assistant: up or down, since when, restarts; the outbox")
+    status.add_argument("--json", action="store_true", help="print the health URL's JSON")
+    status.set_defaults(func=_status)
     commands.add_parser("shell", help="chat with the running assistant in the terminal").set_defaults(func=_shell)
     commands.add_parser(
         "classify", help='JSON lines {"id","title","text"} on stdin -> {"id","category","confidence","subcategory","department"}'
@@ -109,6 +145,10 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("--channel", default=None)
     search.add_argument("--answers", action="store_true", help="print the answers too")
     search.set_defaults(func=_kb_search)
+    routing = commands.add_parser("routing", help="routing tools: `bianmin routing learn --history FILE...` (see --help)")
+    routing.add_argument("routing_command", choices=["learn"])
+    routing.add_argument("rest", nargs=argparse.REMAINDER)
+    routing.set_defaults(func=_routing)
     agents = commands.add_parser("agents", help="manage agent-console accounts (see `bianmin agents --help`)")
     agents.add_argument("rest", nargs=argparse.REMAINDER)
     agents.set_defaults(func=_agents)

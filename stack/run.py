@@ -1,40 +1,40 @@
-"""Start and stop the whole assistant: Redis check, model, ticket backend, action server, Rasa, console.
+"""Start, supervise and stop the whole assistant: Redis, model, ticket backend, action server, Rasa, console.
 
 `bianmin run` uses it interactively; the end-to-end tests use the same `Stack` on other ports, so what
-the tests start is exactly what a user starts.
+the tests start is exactly what a user starts. Once started, a part that crashes is restarted while the
+others keep serving (stack/supervisor.py); the supervisor's endpoint (stack/gateway.py) serves the
+health URL and relays Rasa's action calls.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List, Optional
 from urllib.parse import urlparse
 
 import yaml
 
-from stack.model import ensure_model
-from bot.settings import ROOT, Settings, to_env
+from stack.gateway import Gateway, create_app
+from stack.training import ensure_model
+from stack.supervisor import UP, RestartPolicy, Service, Supervisor
+from bot.settings import Settings, to_env
+
+logger = logging.getLogger("bianmin.stack")
+REDIS_WAIT = 30.0  # seconds to wait for a configured Redis that does not answer yet
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
 class StackError(RuntimeError):
     """A service could not be started; the message says what to do."""
-
-
-@dataclass
-class Service:
-    """One child process and the URL that answers once it is ready."""
-
-    name: str
-    argv: List[str]
-    ready_url: str
-    process: Optional[subprocess.Popen] = None
 
 
 def redis_reachable(url: str, timeout: float = 1.0) -> bool:
@@ -47,30 +47,70 @@ def redis_reachable(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def ensure_redis(settings: Settings, log_dir: Path) -> Optional[subprocess.Popen]:
-    """Makes sure Redis answers; starts a local redis-server when none runs and none was configured."""
-    if redis_reachable(settings.redis_url):
-        return None
-    if os.environ.get("REDIS_URL"):
-        raise StackError(f"Redis does not answer at REDIS_URL={settings.redis_url}: start it or fix REDIS_URL.")
+def redis_argv(port: int, data_dir: Path) -> List[str]:
+    """A redis-server on 127.0.0.1:`port` that keeps its data in an append-only file in `data_dir`."""
     server = shutil.which("redis-server")
     if server is None:
         raise StackError(
             "Redis is needed and redis-server is not installed: run `sudo apt-get install redis-server` "
             "(or `brew install redis`), or set REDIS_URL to a running Redis."
         )
-    port = urlparse(settings.redis_url).port or 6379
-    log = open(log_dir / "redis.log", "ab")
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""]
+
+
+def wait_for_redis(url: str, wait: float = REDIS_WAIT) -> None:
+    """Waits until the Redis at `url` answers; one that is down for a moment is not fatal."""
+    deadline = time.monotonic() + wait
+    if not redis_reachable(url):
+        logger.warning("Redis does not answer at %s yet; waiting up to %.0f s", url, wait)
+    while not redis_reachable(url):
+        if time.monotonic() > deadline:
+            raise StackError(f"Redis does not answer at REDIS_URL={url}: start it or fix REDIS_URL.")
+        time.sleep(0.5)
+
+
+def should_start_redis(settings: Settings) -> bool:
+    """True when nothing answers at the default local Redis and none was configured: start our own."""
+    return (
+        not os.environ.get("REDIS_URL")
+        and urlparse(settings.redis_url).hostname in LOCAL_HOSTS
+        and not redis_reachable(settings.redis_url)
     )
+
+
+def ensure_redis(settings: Settings, data_dir: Path) -> Optional[subprocess.Popen]:
+    """Makes sure Redis answers (the test suite's one): starts an unsupervised local redis-server when
+    none runs and none was configured, keeping its files in `data_dir`."""
+    if not should_start_redis(settings):
+        wait_for_redis(settings.redis_url)
+        return None
+    port = urlparse(settings.redis_url).port or 6379
+    with open(data_dir / "redis.log", "ab") as log:
+        process = subprocess.Popen(redis_argv(port, data_dir), stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     for _ in range(50):
         if redis_reachable(settings.redis_url):
             return process
         time.sleep(0.1)
     process.terminate()
-    raise StackError(f"redis-server did not start on port {port}; see {log_dir / 'redis.log'}.")
+    raise StackError(f"redis-server did not start on port {port}; see {data_dir / 'redis.log'}.")
+
+
+def runs_reference_tickets(settings: Settings) -> bool:
+    """False when BIANMIN_TICKETS_URL points at an outside 工单 system: the reference backend is not started."""
+    url = urlparse(settings.tickets_url)
+    return url.hostname in (settings.host, *LOCAL_HOSTS) and url.port == settings.tickets_port
+
+
+def relay_url(settings: Settings) -> str:
+    """Rasa's action endpoint: the supervisor's relay to the action server."""
+    return f"http://{settings.host}:{settings.supervisor_port}/webhook"
+
+
+def health_url(settings: Settings) -> str:
+    return f"http://{settings.host}:{settings.supervisor_port}/health"
 
 
 def write_credentials(settings: Settings) -> Path:
@@ -82,29 +122,6 @@ def write_credentials(settings: Settings) -> Path:
     return path
 
 
-def services(settings: Settings, model: Path, credentials: Path) -> List[Service]:
-    """The processes of the assistant, in start order."""
-    python = sys.executable
-    host = settings.host
-    stack = [
-        Service("tickets", [python, "-m", "tickets"], f"http://{host}:{settings.tickets_port}/health"),
-        Service("actions", [python, "-m", "actions"], f"http://{host}:{settings.actions_port}/health"),
-        Service(
-            "rasa",
-            [
-                python, "-m", "rasa", "run", "--model", str(model), "--enable-api",
-                "--auth-token", settings.rasa_token, "--port", str(settings.rasa_port),
-                "--interface", host, "--cors", "*", "--credentials", str(credentials),
-                "--endpoints", "endpoints.yml",
-            ],
-            f"http://{host}:{settings.rasa_port}/status?token={settings.rasa_token}",
-        ),
-    ]
-    if (ROOT / "console" / "__main__.py").exists():
-        stack.append(Service("console", [python, "-m", "console"], f"http://{host}:{settings.console_port}/health"))
-    return stack
-
-
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -113,28 +130,69 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _terminate(processes: List[Optional[subprocess.Popen]]) -> None:
-    """Stops process groups politely (SIGTERM), then firmly after 15 s."""
-    running = [p for p in processes if p is not None and p.poll() is None]
-    for process in running:
-        os.killpg(process.pid, signal.SIGTERM)
-    for process in running:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+def _http_ready(url: str):
+    return lambda: _answers(url)
+
+
+def services(settings: Settings, model: Path, credentials: Path) -> List[Service]:
+    """The processes of the assistant, in start order (Redis, when the stack starts its own, comes first)."""
+    python = sys.executable
+    host = settings.host
+    stack = []
+    if runs_reference_tickets(settings):
+        stack.append(Service("tickets", [python, "-m", "tickets"], _http_ready(f"{settings.tickets_url}/health")))
+    stack += [
+        Service("actions", [python, "-m", "actions"], _http_ready(f"http://{host}:{settings.actions_port}/health")),
+        Service(
+            "rasa",
+            [
+                python, "-m", "rasa", "run", "--model", str(model), "--enable-api",
+                "--auth-token", settings.rasa_token, "--port", str(settings.rasa_port),
+                "--interface", host, "--cors", "*", "--credentials", str(credentials),
+                "--endpoints", "endpoints.yml",
+            ],
+            _http_ready(f"http://{host}:{settings.rasa_port}/status?token={settings.rasa_token}"),
+            env={"BIANMIN_ACTIONS_URL": relay_url(settings)},
+        ),
+        Service("console", [python, "-m", "console"], _http_ready(f"http://{host}:{settings.console_port}/health")),
+    ]
+    return stack
+
+
+def _iso(timestamp: Optional[float]) -> Optional[str]:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _tcp_answers(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 80), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 class Stack:
-    """The running assistant. Use as a context manager, or call start() and stop()."""
+    """The running assistant. Use as a context manager, or call start() and stop().
 
-    def __init__(self, settings: Settings, extra_env: Optional[Dict[str, str]] = None) -> None:
+    `start_redis`: None starts a Redis only when none answers and REDIS_URL is unset; True always starts
+    this stack's own (tests use a private one). `policy`: when to restart a crashed part.
+    """
+
+    def __init__(self, settings: Settings, extra_env: Optional[Dict[str, str]] = None,
+                 start_redis: Optional[bool] = None, policy: Optional[RestartPolicy] = None) -> None:
         self.settings = settings
         self.extra_env = extra_env or {}
+        self.start_redis = start_redis
+        self.policy = policy
         self.log_dir = settings.var_dir / "logs"
         self.services: List[Service] = []
-        self._redis: Optional[subprocess.Popen] = None
+        self.supervisor: Optional[Supervisor] = None
+        self.gateway: Optional[Gateway] = None
+        self.started_at: Optional[float] = None
+        self._log_handler: Optional[logging.Handler] = None
 
     def env(self) -> Dict[str, str]:
         """Environment of every child process."""
@@ -147,43 +205,70 @@ class Stack:
     def start(self, timeout: float = 240.0, train_quietly: bool = False) -> "Stack":
         """Starts every service and waits until each answers; raises StackError otherwise."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._redis = ensure_redis(self.settings, self.log_dir)
+        self._log_to_file()
+        own_redis = self._redis_service()
         model = ensure_model(self.settings, quiet=train_quietly)
         credentials = write_credentials(self.settings)
-        self.services = services(self.settings, model, credentials)
+        self.services = ([own_redis] if own_redis else []) + services(self.settings, model, credentials)
+        self.supervisor = Supervisor(self.services, self.env(), self.log_dir, self.policy)
         try:
+            self._open_gateway()
             for service in self.services:
-                self._launch(service)
+                self.supervisor.launch(service)
+                if service is own_redis:  # the others need it from their first second
+                    self._wait_ready([service], timeout)
             self._wait_ready(self.services, timeout)
         except BaseException:
             self.stop()
             raise
+        self.started_at = time.time()
+        self.supervisor.watch()
         return self
 
-    def _launch(self, service: Service) -> None:
-        log = open(self.log_dir / f"{service.name}.log", "ab")
-        service.process = subprocess.Popen(
-            service.argv, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+    def _log_to_file(self) -> None:
+        self._log_handler = logging.FileHandler(self.log_dir / "stack.log", encoding="utf-8")
+        self._log_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(self._log_handler)
+        logger.setLevel(logging.INFO)
+
+    def _redis_service(self) -> Optional[Service]:
+        start = should_start_redis(self.settings) if self.start_redis is None else self.start_redis
+        if not start:
+            wait_for_redis(self.settings.redis_url)
+            return None
+        port = urlparse(self.settings.redis_url).port or 6379
+        url = self.settings.redis_url
+        return Service("redis", redis_argv(port, self.settings.var_dir / "redis"), lambda: redis_reachable(url))
+
+    def _open_gateway(self) -> None:
+        s = self.settings
+        self.gateway = Gateway(s.host, s.supervisor_port, create_app(s.actions_url, self.status))
+        try:
+            self.gateway.start()
+        except OSError as error:
+            raise StackError(
+                f"port {s.supervisor_port} is taken ({error.strerror}): is another `bianmin run` running? "
+                "Set BIANMIN_SUPERVISOR_PORT to use another one."
+            ) from error
 
     def service(self, name: str) -> Service:
-        """The running service called `name` (tickets, actions, rasa, console)."""
+        """The service called `name` (redis when the stack started it, tickets, actions, rasa, console)."""
         return next(service for service in self.services if service.name == name)
 
     def stop_service(self, name: str) -> None:
-        """Stops one service (tests use it to take the ticket backend down or restart Rasa)."""
-        _terminate([self.service(name).process])
+        """Stops one service on purpose: it is not restarted until start_service()."""
+        self.supervisor.stop(self.service(name))
 
     def start_service(self, name: str, timeout: float = 240.0) -> None:
         """Starts a service stopped with stop_service() again and waits until it answers."""
         service = self.service(name)
-        self._launch(service)
+        self.supervisor.launch(service)
         self._wait_ready([service], timeout)
 
     def _wait_ready(self, services: List[Service], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         for service in services:
-            while not _answers(service.ready_url):
+            while not service.ready():
                 if service.process.poll() is not None:
                     raise StackError(
                         f"{service.name} exited with code {service.process.returncode}; "
@@ -192,26 +277,64 @@ class Stack:
                 if time.monotonic() > deadline:
                     raise StackError(f"{service.name} was not ready after {timeout:.0f} s")
                 time.sleep(0.3)
+            with self.supervisor.lock:
+                service.set_state(UP)
 
     def stop(self) -> None:
         """Stops every child process (and a Redis this stack started), politely then firmly."""
-        _terminate([s.process for s in reversed(self.services)] + [self._redis])
-        self.services, self._redis = [], None
+        if self.gateway is not None:
+            self.gateway.close()
+        if self.supervisor is not None:
+            self.supervisor.close()
+        if self._log_handler is not None:
+            logger.removeHandler(self._log_handler)
+            self._log_handler.close()
+        self.services, self.supervisor, self.gateway, self._log_handler = [], None, None, None
+
+    def status(self) -> dict:
+        """Every part, up or down, since when, restarts; the outbox's backlog: what /health answers."""
+        from actions.outbox import Outbox
+
+        with self.supervisor.lock:
+            parts = [service.record() for service in self.services]
+        names = {part["name"] for part in parts}
+        if "redis" not in names:
+            parts.insert(0, self._outside("redis", redis_reachable(self.settings.redis_url, timeout=0.5)))
+        if "tickets" not in names:
+            parts.insert(1, {**self._outside("tickets", _tcp_answers(self.settings.tickets_url)),
+                             "url": self.settings.tickets_url})
+        for part in parts:
+            part["since"] = _iso(part["since"])
+        outbox = Outbox(self.settings.outbox_path).backlog()
+        outbox["oldest_pending_at"] = _iso(outbox["oldest_pending_at"])
+        return {
+            "ok": all(part["state"] == UP for part in parts),
+            "started_at": _iso(self.started_at),
+            "stopping_because": self.supervisor.fatal,
+            "parts": parts,
+            "outbox": outbox,
+        }
+
+    @staticmethod
+    def _outside(name: str, answers: bool) -> dict:
+        """A part this stack does not run (a configured Redis, an outside 工单 system): only probed."""
+        return {"name": name, "state": UP if answers else "down", "since": None, "restarts": None, "pid": None,
+                "last_exit": None, "supervised": False}
 
     def urls(self) -> Dict[str, str]:
         """What a user opens or calls."""
         s = self.settings
         rasa = f"http://{s.host}:{s.rasa_port}"
-        urls = {
+        tickets = "ticket backend" if runs_reference_tickets(s) else "outside 工单 system"
+        return {
             "web chat": f"{rasa}/webhooks/webchat/",
             "widget demo": f"{rasa}/webhooks/webchat/demo",
             "REST channel": f"{rasa}/webhooks/rest/webhook",
             "Rasa HTTP API": f"{rasa} (token: {s.rasa_token})",
-            "ticket backend": f"http://{s.host}:{s.tickets_port} (OpenAPI: /openapi.yaml)",
+            tickets: f"{s.tickets_url}" + (" (OpenAPI: /openapi.yaml)" if runs_reference_tickets(s) else ""),
+            "agent console": f"http://{s.host}:{s.console_port}/",
+            "health": f"{health_url(s)} (or: bianmin status)",
         }
-        if any(service.name == "console" for service in self.services):
-            urls["agent console"] = f"http://{s.host}:{s.console_port}/"
-        return urls
 
     def __enter__(self) -> "Stack":
         return self.start()
@@ -232,7 +355,10 @@ def console_login_hint(settings: Settings) -> Optional[str]:
 
 
 def run_forever(settings: Settings) -> int:
-    """`bianmin run`: start everything, print the URLs, stop cleanly on Ctrl-C."""
+    """`bianmin run`: start everything, print the URLs, keep the parts running, stop cleanly on Ctrl-C."""
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setFormatter(logging.Formatter("%(asctime)s bianmin: %(message)s", "%H:%M:%S"))
+    logger.addHandler(terminal)
     stack = Stack(settings)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -245,11 +371,10 @@ def run_forever(settings: Settings) -> int:
         if hint:
             print(f"  first login     {hint}   (then: bianmin agents add NAME; bianmin agents passwd admin)")
         print(f"  logs            {stack.log_dir}\nChat in the terminal: .venv/bin/bianmin shell   Stop: Ctrl-C\n", flush=True)
-        while not stopping:
-            for service in stack.services:
-                if service.process.poll() is not None:
-                    raise StackError(f"{service.name} stopped unexpectedly; see {stack.log_dir / (service.name + '.log')}")
+        while not stopping and stack.supervisor.fatal is None:
             time.sleep(1)
+        if stack.supervisor.fatal is not None:
+            raise StackError(f"{stack.supervisor.fatal}. Stopping everything.")
     except KeyboardInterrupt:
         pass
     except (StackError, subprocess.CalledProcessError) as error:
@@ -268,7 +393,7 @@ def isolated_settings(base: Settings, var_dir: Path, port_offset: int, redis_db:
 
     ports = {
         name: getattr(base, name) + port_offset
-        for name in ("rasa_port", "actions_port", "tickets_port", "console_port")
+        for name in ("rasa_port", "actions_port", "tickets_port", "console_port", "supervisor_port")
     }
     return replace(
         base,

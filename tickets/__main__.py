@@ -1,4 +1,5 @@
 """`python -m tickets`: serve the ticket backend on settings.host:settings.tickets_port."""
+
 from __future__ import annotations
 
 import logging

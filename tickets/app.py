@@ -1,4 +1,5 @@
 """The reference ticket (工单) backend's HTTP API (documented in tickets/openapi.yaml)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,9 +13,10 @@ from typing import Any, Awaitable, Callable, Dict, Set
 import sqlalchemy as sa
 from aiohttp import web
 
-from bot.ticket_contract import TICKET_NUMBER
 from bot.rasa_client import trigger_intent
 from bot.settings import Settings
+from bot.threads import in_thread
+from bot.ticket_contract import TICKET_NUMBER
 from tickets import fields
 from tickets.fields import Invalid
 from tickets.store import TicketConflict, TicketMissing, TicketStore
@@ -76,11 +78,6 @@ def bearer_auth(token: str) -> Callable:
     return check
 
 
-async def _in_thread(function: Callable, *args: Any, **kwargs: Any) -> Any:
-    """Runs a blocking store call in the default executor."""
-    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args, **kwargs))
-
-
 async def _body(request: web.Request) -> Any:
     try:
         return await request.json()
@@ -97,24 +94,24 @@ def _number(request: web.Request) -> str:
 
 async def health(request: web.Request) -> web.Response:
     """200 when the database answers, 503 otherwise."""
-    if await _in_thread(request.app[STORE].ping):
+    if await in_thread(request.app[STORE].ping):
         return _json({"status": "ok"})
     return _json({"status": "database unavailable"}, status=503)
 
 
-async def openapi(request: web.Request) -> web.Response:
+async def openapi(request: web.Request) -> web.FileResponse:
     return web.FileResponse(OPENAPI, headers={"Content-Type": "application/yaml; charset=utf-8"})
 
 
 async def create_ticket(request: web.Request) -> web.Response:
     """201 with a new ticket, or 200 with the ticket already created for this client_ref."""
     values = fields.new_ticket(await _body(request))
-    ticket, created = await _in_thread(request.app[STORE].create, values)
+    ticket, created = await in_thread(request.app[STORE].create, values)
     return _json(ticket, status=201 if created else 200)
 
 
 async def get_ticket(request: web.Request) -> web.Response:
-    ticket = await _in_thread(request.app[STORE].get, _number(request))
+    ticket = await in_thread(request.app[STORE].get, _number(request))
     if ticket is None:
         raise TicketMissing(request.match_info["number"])
     return _json(ticket)
@@ -122,19 +119,19 @@ async def get_ticket(request: web.Request) -> web.Response:
 
 async def list_tickets(request: web.Request) -> web.Response:
     filters = fields.list_filters(request.query)
-    page, total = await _in_thread(request.app[STORE].list, **filters)
+    page, total = await in_thread(request.app[STORE].list, **filters)
     return _json({"tickets": page, "total": total, "limit": filters["limit"], "offset": filters["offset"]})
 
 
 async def edit_ticket(request: web.Request) -> web.Response:
     values = fields.edits(await _body(request))
-    return _json(await _in_thread(request.app[STORE].update, _number(request), values))
+    return _json(await in_thread(request.app[STORE].update, _number(request), values))
 
 
 async def change_status(request: web.Request) -> web.Response:
     """Moves the ticket forward, then tells the citizen in the background."""
     status, note = fields.status_change(await _body(request))
-    ticket = await _in_thread(request.app[STORE].change_status, _number(request), status, note)
+    ticket = await in_thread(request.app[STORE].change_status, _number(request), status, note)
     if ticket["sender_id"]:
         _in_background(request.app, _notify_citizen(request.app[SETTINGS], ticket))
     return _json(ticket)
@@ -142,7 +139,7 @@ async def change_status(request: web.Request) -> web.Response:
 
 async def rate_ticket(request: web.Request) -> web.Response:
     rating, comment = fields.rating(await _body(request))
-    return _json(await _in_thread(request.app[STORE].rate, _number(request), rating, comment))
+    return _json(await in_thread(request.app[STORE].rate, _number(request), rating, comment))
 
 
 async def _notify_citizen(settings: Settings, ticket: Dict[str, Any]) -> None:
@@ -159,14 +156,27 @@ def _in_background(app: web.Application, coroutine: Awaitable[None]) -> None:
 
 async def _lifecycle(app: web.Application):
     """Opens the store (creating the tables) on start; on stop, lets notifications finish, then closes."""
-    app[STORE] = await _in_thread(TicketStore, app[SETTINGS].database_url)
+    app[STORE] = await in_thread(TicketStore, app[SETTINGS].database_url)
     yield
-    pending = set(app[BACKGROUND])
+    pending = app[BACKGROUND].copy()
     if pending:
         _, late = await asyncio.wait(pending, timeout=5)
         for task in late:
             task.cancel()
     app[STORE].dispose()
+
+
+# the API of tickets/openapi.yaml
+ROUTES = [
+    web.get("/health", health),
+    web.get("/openapi.yaml", openapi),
+    web.post("/tickets", create_ticket),
+    web.get("/tickets", list_tickets),
+    web.get("/tickets/{number}", get_ticket),
+    web.patch("/tickets/{number}", edit_ticket),
+    web.post("/tickets/{number}/status", change_status),
+    web.post("/tickets/{number}/rating", rate_ticket),
+]
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -175,12 +185,5 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[BACKGROUND] = set()
     app.cleanup_ctx.append(_lifecycle)
-    app.router.add_get("/health", health)
-    app.router.add_get("/openapi.yaml", openapi)
-    app.router.add_post("/tickets", create_ticket)
-    app.router.add_get("/tickets", list_tickets)
-    app.router.add_get("/tickets/{number}", get_ticket)
-    app.router.add_patch("/tickets/{number}", edit_ticket)
-    app.router.add_post("/tickets/{number}/status", change_status)
-    app.router.add_post("/tickets/{number}/rating", rate_ticket)
+    app.add_routes(ROUTES)
     return app

@@ -1,20 +1,38 @@
 """Checks request bodies and query strings of the ticket API; every error message names the field."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
-from bot.personal_data import parse_phone
 from bot.categories import CATEGORIES
+from bot.personal_data import parse_phone
 from bot.ticket_contract import RATINGS, STATUSES
 
 MAX_LENGTH = {
-    "client_ref": 64, "subcategory": 64, "department": 128, "description": 4000, "district": 64,
-    "address": 256, "occurred_at": 128, "name": 64, "channel": 32, "sender_id": 128, "note": 1000,
+    "client_ref": 64,
+    "subcategory": 64,
+    "department": 128,
+    "description": 4000,
+    "district": 64,
+    "address": 256,
+    "occurred_at": 128,
+    "name": 64,
+    "channel": 32,
+    "sender_id": 128,
+    "note": 1000,
     "comment": 1000,
 }
 EDITABLE = (
-    "category", "subcategory", "department", "description", "district", "address", "occurred_at", "name",
-    "phone", "confidential",
+    "category",
+    "subcategory",
+    "department",
+    "description",
+    "district",
+    "address",
+    "occurred_at",
+    "name",
+    "phone",
+    "confidential",
 )
 CREATABLE = EDITABLE + ("client_ref", "confidence", "channel", "sender_id")
 REQUIRED = ("description", "phone", "category")

@@ -1,6 +1,7 @@
 """Ticket storage with SQLAlchemy 1.4 Core: one `tickets` row per ticket, its status changes in
 `ticket_history`. Works on SQLite and PostgreSQL; tables are created on start. Synchronous: the web app
 calls it in an executor."""
+
 from __future__ import annotations
 
 import secrets
@@ -20,7 +21,8 @@ NUMBER_ATTEMPTS = 5
 metadata = sa.MetaData()
 
 tickets = sa.Table(
-    "tickets", metadata,
+    "tickets",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("number", sa.String(16), nullable=False, unique=True),
     sa.Column("client_ref", sa.String(64), unique=True),
@@ -46,7 +48,8 @@ tickets = sa.Table(
 
 # No `number` column here on purpose: a ticket number appears in exactly one table.
 history = sa.Table(
-    "ticket_history", metadata,
+    "ticket_history",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("status", sa.String(8), nullable=False),
@@ -54,11 +57,8 @@ history = sa.Table(
     sa.Column("at", sa.DateTime, nullable=False),
 )
 
-PUBLIC_FIELDS = (
-    "number", "status", "category", "subcategory", "department", "confidence", "description", "district",
-    "address", "occurred_at", "name", "phone", "confidential", "channel", "sender_id", "rating",
-    "rating_comment", "created_at", "updated_at",
-)
+# what the API shows of a ticket: every column but the row id and the client's idempotency key (client_ref)
+PUBLIC_FIELDS = tuple(column.name for column in tickets.columns if column.name not in ("id", "client_ref"))
 
 
 class TicketMissing(LookupError):
@@ -138,10 +138,12 @@ class TicketStore:
             try:
                 with self.engine.begin() as connection:
                     ticket_id = connection.execute(tickets.insert().values(**row)).inserted_primary_key[0]
-                    connection.execute(history.insert().values(ticket_id=ticket_id, status=STATUSES[0], note="诉求已登记", at=now))
+                    connection.execute(
+                        history.insert().values(ticket_id=ticket_id, status=STATUSES[0], note="诉求已登记", at=now)
+                    )
             except IntegrityError:
                 continue  # the number or the client_ref was taken meanwhile: look again and retry
-            return self.get(row["number"]), True
+            return self._existing(row["number"]), True
         raise RuntimeError(f"could not store a ticket after {NUMBER_ATTEMPTS} attempts")
 
     def get(self, number: str) -> Optional[Dict[str, Any]]:
@@ -151,21 +153,32 @@ class TicketStore:
             return self._with_history(connection, [row])[0] if row else None
 
     def list(
-        self, phone: Optional[str] = None, sender_id: Optional[str] = None, status: Optional[str] = None,
-        limit: int = 50, offset: int = 0,
+        self,
+        phone: Optional[str] = None,
+        sender_id: Optional[str] = None,
+        status: Optional[str] = None,
+        limit: int = 50,
+        offset: int = 0,
     ) -> Tuple[List[Dict[str, Any]], int]:
         """Newest first, filtered; returns (page of tickets, total matching)."""
         conditions = [
             column == value
-            for column, value in ((tickets.c.phone, phone), (tickets.c.sender_id, sender_id), (tickets.c.status, status))
+            for column, value in (
+                (tickets.c.phone, phone),
+                (tickets.c.sender_id, sender_id),
+                (tickets.c.status, status),
+            )
             if value is not None
         ]
         where = sa.and_(sa.true(), *conditions)
         with self.engine.connect() as connection:
             total = connection.execute(sa.select(sa.func.count()).select_from(tickets).where(where)).scalar()
             rows = connection.execute(
-                tickets.select().where(where).order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
-                .limit(limit).offset(offset)
+                tickets.select()
+                .where(where)
+                .order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
+                .limit(limit)
+                .offset(offset)
             ).all()
             return self._with_history(connection, rows), total
 
@@ -173,8 +186,10 @@ class TicketStore:
         """Sets validated editable `fields`; raises TicketMissing."""
         with self.engine.begin() as connection:
             self._require(connection, number)
-            connection.execute(tickets.update().where(tickets.c.number == number).values(**fields, updated_at=_utcnow()))
-        return self.get(number)
+            connection.execute(
+                tickets.update().where(tickets.c.number == number).values(**fields, updated_at=_utcnow())
+            )
+        return self._existing(number)
 
     def change_status(self, number: str, status: str, note: Optional[str]) -> Dict[str, Any]:
         """Moves the ticket forward to `status` and records it in the history.
@@ -190,7 +205,7 @@ class TicketStore:
             now = _utcnow()
             connection.execute(tickets.update().where(tickets.c.id == row.id).values(status=status, updated_at=now))
             connection.execute(history.insert().values(ticket_id=row.id, status=status, note=note, at=now))
-        return self.get(number)
+        return self._existing(number)
 
     def rate(self, number: str, rating: str, comment: Optional[str]) -> Dict[str, Any]:
         """Records the citizen's 好差评 of a finished ticket (a later rating replaces an earlier one).
@@ -200,12 +215,22 @@ class TicketStore:
         with self.engine.begin() as connection:
             row = self._require(connection, number)
             if row.status not in RATEABLE:
-                raise TicketConflict(f"only a finished ticket ({' or '.join(RATEABLE)}) can be rated; it is {row.status}")
+                raise TicketConflict(
+                    f"only a finished ticket ({' or '.join(RATEABLE)}) can be rated; it is {row.status}"
+                )
             connection.execute(
-                tickets.update().where(tickets.c.id == row.id)
+                tickets.update()
+                .where(tickets.c.id == row.id)
                 .values(rating=rating, rating_comment=comment, updated_at=_utcnow())
             )
-        return self.get(number)
+        return self._existing(number)
+
+    def _existing(self, number: str) -> Dict[str, Any]:
+        """A ticket this store has just written (so it exists)."""
+        ticket = self.get(number)
+        if ticket is None:
+            raise TicketMissing(number)
+        return ticket
 
     def _by_client_ref(self, client_ref: str) -> Optional[Dict[str, Any]]:
         with self.engine.connect() as connection:

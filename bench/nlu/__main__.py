@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from bot.hotline_jieba import hotline_jieba
-from stack.model import cross_validate
+from stack.training import cross_validate
 from bot.settings import ROOT
 
 REPORT = ROOT / "bench" / "nlu" / "REPORT.md"

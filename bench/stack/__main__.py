@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Dict, List
 
-from stack.model import ensure_model
+from stack.training import ensure_model
 from stack.run import Stack, isolated_settings
 from bot.settings import ROOT, load
 

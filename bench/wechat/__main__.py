@@ -1,157 +1,98 @@
-"""WeChat Official Account under load: 50 concurrent users against the connector, all on loopback.
+"""WeChat Official Account under load, all on loopback: a steady load of 50 users (bench.wechat.steady) and a
+burst of 200 pushes at once (bench.wechat.burst), each with its baseline measured in the same run.
 
-Run: .venv/bin/python -m bench.wechat   (needs Redis; writes bench/wechat/REPORT.md)
-
-The fake bot answers 80% of turns in ~100 ms and 20% in 5.5-7 s (a slow ticket lookup). Compared in the
-same run with a naive connector that waits for the turn and always replies passively. WeChat gives up
-on a push after 5 s (and retries it), so every push answered later than that is a lost reply.
+Run: .venv/bin/python -m bench.wechat [--baseline REV]   (needs Redis; writes bench/wechat/REPORT.md)
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import dataclasses
-import random
-import statistics
-import time
+import shutil
 from pathlib import Path
-from typing import Any, Dict, List
 
-import aiohttp
 import redis
-from wechatpy import create_reply, parse_message
 
+from bench.wechat import burst, steady
 from bot.settings import load
-from channels.wechat import PASSIVE_LIMIT, WeChatInput, incoming_of
-from channels.wechat_common import WeChatOutput
-from tests.channels.fakes import FakeBot, FakeWeChatApi, WeChatPusher, aiohttp_server, rasa_like_server, text_push
 
-USERS = 50
-MESSAGES_PER_USER = 4
-SLOW_SHARE = 0.2
-WECHAT_TIMEOUT = 5.0
-API_PORT, CHANNEL_PORT = 42101, 42102
 REPORT = Path(__file__).with_name("REPORT.md")
+REDIS_URL = "redis://127.0.0.1:6379/11"
+# the connector before issue 18 (numbered choices, splitting, safe mode, the deadline under overload)
+BASELINE_REVISION = "3dead1e"
 
 
-class NaiveWeChatInput(WeChatInput):
-    """Baseline: waits for the whole turn inside the request and replies passively."""
+async def main(baseline: str) -> None:
+    settings = dataclasses.replace(
+        load(), redis_url=REDIS_URL, wechat_token="bench-token", wechat_appid="wx_bench",
+        wechat_secret="bench-secret", wechat_api_url=f"http://127.0.0.1:{steady.API_PORT}",
+    )
+    delays = steady.latencies()
+    slow = sum(d > steady.WECHAT_TIMEOUT for d in delays.values())
+    steady_figures = {}
+    for name, channel_class in steady.CONNECTORS:
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        steady_figures[name] = await steady.run(channel_class, settings, delays)
+        print(name, steady_figures[name], flush=True)
 
-    async def _answer(self, msg: Any, on_new_message: Any) -> str:
-        output = WeChatOutput(self.api, self.store, buffered=True)
-        await on_new_message(await self.user_message(incoming_of(msg), msg.source, output))
-        passive = output.take_passive(PASSIVE_LIMIT)
-        return create_reply(passive, msg).render() if passive else "success"
-
-
-def latencies(seed: int = 2026) -> Dict[str, float]:
-    """Bot latency of every message text: 80% ~100 ms, 20% between 5.5 and 7 s."""
-    rng = random.Random(seed)
-    return {
-        f"用户{user}的第{n}个问题": (rng.uniform(5.5, 7.0) if rng.random() < SLOW_SHARE else rng.uniform(0.05, 0.15))
-        for user in range(USERS) for n in range(MESSAGES_PER_USER)
-    }
-
-
-async def run(channel_class: type, settings: Any, delays: Dict[str, float]) -> Dict[str, Any]:
-    """Sends every user's messages (users concurrently, each user's in order); returns the figures."""
-    fake_api = FakeWeChatApi()
-    bot = FakeBot(latency=lambda text: delays.get(text, 0.0))
-    results: List[Dict[str, Any]] = []
-    url = f"http://127.0.0.1:{CHANNEL_PORT}/webhooks/wechat/webhook"
-    pusher = WeChatPusher(url, settings.wechat_token)
-    limit = asyncio.Semaphore(USERS)
-
-    async def user(session: aiohttp.ClientSession, index: int) -> None:
-        openid = f"oBench{index:03d}"
-        for n in range(MESSAGES_PER_USER):
-            text = f"用户{index}的第{n}个问题"
-            async with limit:
-                sent = time.monotonic()
-                status, body, elapsed = await pusher.post(session, text_push(openid, text, index * 100 + n + 1))
-            passive = body != "success"
-            if passive:
-                assert parse_message(body).content == f"收到：{text}"
-            results.append({"openid": openid, "text": text, "sent": sent, "status": status,
-                            "elapsed": elapsed, "passive": passive})
-            if not passive:  # the citizen sees the answer when the customer-service message arrives
-                while f"收到：{text}" not in fake_api.texts_to(openid):
-                    await asyncio.sleep(0.05)
-
-    channel = channel_class(settings)
-    async with aiohttp_server(fake_api.app, API_PORT), rasa_like_server([channel], bot, CHANNEL_PORT):
-        started = time.monotonic()
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-            await asyncio.gather(*(user(session, i) for i in range(USERS)))
-        wall = time.monotonic() - started
-    delivered_at = {(m["touser"], m["text"]["content"]): m["at"] for m in fake_api.sent}
-    answer_delays = [  # a passive reply after WeChat's 5 s never reaches the citizen
-        (r["elapsed"] if r["passive"] else delivered_at[(r["openid"], f"收到：{r['text']}")] - r["sent"])
-        for r in results if not (r["passive"] and r["elapsed"] >= WECHAT_TIMEOUT)
-    ]
-    elapsed = [r["elapsed"] for r in results]
-    late = [r for r in results if r["elapsed"] >= WECHAT_TIMEOUT]
-    return {
-        "pushes": len(results),
-        "passive": sum(r["passive"] for r in results),
-        "api": sum(not r["passive"] for r in results),
-        "max_http": max(elapsed),
-        "p95_http": statistics.quantiles(elapsed, n=20)[-1],
-        "late": len(late),
-        "turns": len(bot.received),
-        "max_answer": max(answer_delays),
-        "token_calls": len(fake_api.token_calls),
-        "wall": wall,
-    }
+    tree = burst.baseline_tree(baseline)
+    try:
+        burst_figures = {"bianmin (today)": await burst.run(REDIS_URL, None)}
+        print(burst_figures, flush=True)
+        burst_figures[f"baseline: the connector at {baseline}"] = await burst.run(REDIS_URL, tree)
+        print(burst_figures, flush=True)
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    REPORT.write_text(report(steady_figures, slow, len(delays), burst_figures, baseline), encoding="utf-8")
+    print(f"wrote {REPORT}")
 
 
-def report(figures: Dict[str, Dict[str, Any]], slow: int, total: int) -> str:
-    rows = []
-    for name, f in figures.items():
-        rows.append(
-            f"| {name} | {f['pushes']} | {f['turns']} | {f['passive']} ({f['passive'] / f['pushes']:.0%}) "
-            f"| {f['api']} ({f['api'] / f['pushes']:.0%}) | {f['max_http']:.2f} s | {f['p95_http']:.2f} s "
-            f"| {f['late']} | {f['max_answer']:.2f} s | {f['token_calls']} | {f['wall']:.1f} s |"
-        )
+def report(steady_figures, slow: int, total: int, burst_figures, baseline: str) -> str:
     return "\n".join([
         "# WeChat Official Account under load",
         "",
-        f"`.venv/bin/python -m bench.wechat`: {USERS} concurrent users, {MESSAGES_PER_USER} text messages each "
-        f"({total} pushes, at most {USERS} in flight), signed pushes over loopback to the connector mounted "
-        "in Sanic 21.12 as `rasa run` mounts it; fake WeChat API on loopback; Redis for de-duplication, "
-        f"choices and the access_token. Fake bot latency: {total - slow} turns ~50-150 ms, {slow} turns "
-        "5.5-7 s (same seeded mix for both connectors).",
+        "`.venv/bin/python -m bench.wechat`: signed pushes over loopback to the connector mounted in Sanic 21.12 "
+        "as `rasa run` mounts it; fake WeChat API on loopback; Redis for de-duplication, choices and the "
+        "access_token. A push answered after 5 s is counted as lost (WeChat drops the reply and retries the "
+        "push; the retries are not simulated).",
         "",
-        "| connector | pushes | turns run | passive replies | via customer-service API | max push answered in "
-        "| p95 | pushes answered ≥ 5 s (lost: WeChat gave up) | max until the citizen has an answer that arrives "
-        "| stable_token calls | wall time |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        *rows,
+        "## A burst: 200 pushes at once",
+        "",
+        f"{burst.PUSHES} text pushes from {burst.PUSHES} citizens sent at the same moment to one connector process "
+        f"(its own event loop, as in `rasa run`). Every turn of the fake bot blocks the loop for "
+        f"{burst.TURN_CPU * 1000:.0f} ms, as a model prediction does (a sleep, so the figures do not depend on "
+        f"other processes' CPU use): {burst.PUSHES * burst.TURN_CPU:.0f} s of work, more than WeChat's 5 s. "
+        f"The baseline is the connector at commit `{baseline}` (before issue 18), extracted with "
+        "`git archive` and served by the same harness (`bench/wechat/server.py`) in the same run.",
+        "",
+        burst.table(burst_figures),
+        "",
+        "Today's connector runs at most `TURNS_AT_ONCE` turns at a time, so the loop never holds more than a "
+        "few turns' work and each push's 4 s deadline (taken when the push arrived) is kept: a push whose turn "
+        "has not finished by then is answered `success` and its reply follows through the customer-service "
+        "API. The baseline starts every turn at once: the loop is blocked for seconds, its handlers resume "
+        "after WeChat has given up, and their passive replies are lost.",
+        "",
+        "## Steady load: 50 users",
+        "",
+        f"{steady.USERS} concurrent users, {steady.MESSAGES_PER_USER} text messages each ({total} pushes, at "
+        f"most {steady.USERS} in flight), connector in the bench's process. Fake bot latency: {total - slow} "
+        f"turns ~50-150 ms, {slow} turns 5.5-7 s (same seeded mix for both connectors).",
+        "",
+        steady.table(steady_figures),
         "",
         "Bianmin answers every push within the 4 s passive window (+ loopback time), so WeChat never retries; "
         "slow turns are answered `success` and reach the citizen as customer-service messages as soon as the "
         "turn ends. The naive connector holds the request for the whole turn: WeChat would have dropped every "
-        "push answered after 5 s (its reply is lost and the push retried three times).",
+        "push answered after 5 s (its reply is lost and the push retried three times). The turn limit of the "
+        "burst queues turns at their start (a slot is held up to 0.5 s, here also while a fake turn waits), "
+        "so an answer that follows a slow turn can reach the citizen a little after the turn's 7 s.",
         "",
     ])
 
 
-async def main() -> None:
-    settings = dataclasses.replace(
-        load(), redis_url="redis://127.0.0.1:6379/11", wechat_token="bench-token", wechat_appid="wx_bench",
-        wechat_secret="bench-secret", wechat_api_url=f"http://127.0.0.1:{API_PORT}",
-    )
-    delays = latencies()
-    slow = sum(d > WECHAT_TIMEOUT for d in delays.values())
-    figures = {}
-    for name, channel_class in [("bianmin (4 s passive window, then API)", WeChatInput),
-                                ("naive baseline (wait for the turn)", NaiveWeChatInput)]:
-        redis.Redis.from_url(settings.redis_url).flushdb()
-        figures[name] = await run(channel_class, settings, delays)
-        print(name, figures[name], flush=True)
-    redis.Redis.from_url(settings.redis_url).flushdb()
-    REPORT.write_text(report(figures, slow, len(delays)), encoding="utf-8")
-    print(f"wrote {REPORT}")
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--baseline", default=BASELINE_REVISION, help="git revision of the baseline connector")
+    asyncio.run(main(parser.parse_args().baseline))

@@ -1,4 +1,5 @@
 """Staffed hours of the human agents ("HH:MM-HH:MM", local time; "24:00" ends the day; overnight ok)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,12 +47,12 @@ class StaffedHours:
         return opening if opening > now else opening + dt.timedelta(days=1)
 
     def describe(self) -> str:
-        """"08:00-20:00" as written for citizens."""
+        """ "08:00-20:00" as written for citizens."""
         return f"{self.start // 60:02d}:{self.start % 60:02d}-{self.end // 60:02d}:{self.end % 60:02d}"
 
 
 def when_back(hours: StaffedHours, now: dt.datetime) -> str:
-    """"今天08:00" or "明天08:00": when agents answer again, for the citizen."""
+    """ "今天08:00" or "明天08:00": when agents answer again, for the citizen."""
     opening = hours.next_opening(now)
     day = "今天" if opening.date() == now.date() else "明天"
     return f"{day}{opening:%H:%M}"

@@ -11,6 +11,7 @@ Keys (prefix ``bianmin:handoff:``):
 Every state change is one Lua script, so two consoles (or two Rasa servers) can never both take a
 conversation, and a conversation is never both waiting and active.
 """
+
 from __future__ import annotations
 
 import json
@@ -108,6 +109,7 @@ class Handoff:
     @classmethod
     def from_hash(cls, conversation_id: str, raw: Dict[str, str]) -> "Handoff":
         """Builds a Handoff from the HGETALL of its key."""
+
         def number(name: str) -> Optional[float]:
             return float(raw[name]) if raw.get(name) else None
 
@@ -116,9 +118,15 @@ class Handoff:
         except ValueError:
             summary = {}
         return cls(
-            id=conversation_id, status=raw.get("status", "closed"), summary=summary, agent=raw.get("agent") or None,
-            queued_at=number("queued_at"), taken_at=number("taken_at"), closed_at=number("closed_at"),
-            outcome=raw.get("outcome") or None, rating=raw.get("rating") or None,
+            id=conversation_id,
+            status=raw.get("status", "closed"),
+            summary=summary,
+            agent=raw.get("agent") or None,
+            queued_at=number("queued_at"),
+            taken_at=number("taken_at"),
+            closed_at=number("closed_at"),
+            outcome=raw.get("outcome") or None,
+            rating=raw.get("rating") or None,
         )
 
     def waited(self, now: Optional[float] = None) -> float:

@@ -1,4 +1,5 @@
 """Knowledge-base entries: the `Entry` record and the validating loader of faq/*.yml files."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -115,7 +116,9 @@ def load_file(path: Path) -> List[Entry]:
     for number, item in enumerate(raw, start=1):
         entry = parse_entry(item, f"{path}: entry {number}", file=str(path))
         if entry.id in seen:
-            raise FaqError(f"{path}: entry {number} (id {entry.id}): duplicate id, already used by entry {seen[entry.id]}")
+            raise FaqError(
+                f"{path}: entry {number} (id {entry.id}): duplicate id, already used by entry {seen[entry.id]}"
+            )
         seen[entry.id] = number
         entries.append(entry)
     return entries

@@ -5,6 +5,7 @@ its own features: no scan over all documents. The index keeps the raw feature we
 any range of its documents can be taken back out (`part`) to rebuild it after some files changed,
 without re-analysing the unchanged ones and without keeping a second copy of them.
 """
+
 from __future__ import annotations
 
 from array import array
@@ -41,8 +42,13 @@ class Bags:
                 rows.append(row)
                 columns.append(terms.setdefault(name, len(terms)))
                 values.append(weight)
-        return cls(tuple(terms), np.frombuffer(rows, dtype=np.int32), np.frombuffer(columns, dtype=np.int32),
-                   np.frombuffer(values, dtype=np.float32), size)
+        return cls(
+            tuple(terms),
+            np.frombuffer(rows, dtype=np.int32),
+            np.frombuffer(columns, dtype=np.int32),
+            np.frombuffer(values, dtype=np.float32),
+            size,
+        )
 
 
 class Index:
@@ -53,8 +59,9 @@ class Index:
         rows, columns, values = [], [], []
         offset = 0
         for part in parts:
-            mapping = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in part.terms),
-                                  dtype=np.int32, count=len(part.terms))
+            mapping = np.fromiter(
+                (vocabulary.setdefault(t, len(vocabulary)) for t in part.terms), dtype=np.int32, count=len(part.terms)
+            )
             rows.append(part.rows + offset)
             columns.append(mapping[part.columns])
             values.append(part.values)
@@ -76,8 +83,9 @@ class Index:
         self.starts = np.concatenate(([0], np.cumsum(document_frequency))).astype(np.int64)
         self.vocabulary = vocabulary
         self.terms = tuple(vocabulary)
-        self.single_char = np.fromiter((name.startswith(SINGLE_CHAR_PREFIX) for name in self.terms), dtype=bool,
-                                       count=len(self.terms))
+        self.single_char = np.fromiter(
+            (name.startswith(SINGLE_CHAR_PREFIX) for name in self.terms), dtype=bool, count=len(self.terms)
+        )
         self.max_idf = float(self.idf.max()) if len(self.idf) else 1.0
 
     def _query(self, query: Dict[str, float]) -> Tuple[np.ndarray, np.ndarray]:
@@ -116,10 +124,21 @@ class Index:
         columns = np.repeat(np.arange(len(self.terms), dtype=np.int32), np.diff(self.starts))
         keep = (self.rows >= first) & (self.rows < end)
         used, local = np.unique(columns[keep], return_inverse=True)
-        return Bags(tuple(self.terms[c] for c in used.tolist()), (self.rows[keep] - first).astype(np.int32),
-                    local.astype(np.int32), self.values[keep], end - first)
+        return Bags(
+            tuple(self.terms[c] for c in used.tolist()),
+            (self.rows[keep] - first).astype(np.int32),
+            local.astype(np.int32),
+            self.values[keep],
+            end - first,
+        )
 
     def nbytes(self) -> int:
         """Approximate memory of the numpy arrays (the vocabulary dict is not counted)."""
-        return (self.rows.nbytes + self.values.nbytes + self.starts.nbytes + self.idf.nbytes
-                + self.inverse_norms.nbytes + self.single_char.nbytes)
+        return (
+            self.rows.nbytes
+            + self.values.nbytes
+            + self.starts.nbytes
+            + self.idf.nbytes
+            + self.inverse_norms.nbytes
+            + self.single_char.nbytes
+        )

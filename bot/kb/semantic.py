@@ -13,6 +13,7 @@ distilled from the model, as in Model2Vec):
 A question's word that the base has never seen is split into dictionary words (or characters) that it
 has: a question never calls the model and takes well under a millisecond to encode.
 """
+
 from __future__ import annotations
 
 import threading
@@ -60,8 +61,9 @@ class SentenceVectors:
         self._frequency = jieba.dt.FREQ
         self._total = float(jieba.dt.total)
         self._lock = threading.Lock()
-        characters = sorted((c for c in self._frequency if len(c) == 1 and _is_cjk(c)),
-                            key=lambda c: -self._frequency[c])[:COMMON_CHARACTERS]
+        characters = sorted(
+            (c for c in self._frequency if len(c) == 1 and _is_cjk(c)), key=lambda c: -self._frequency[c]
+        )[:COMMON_CHARACTERS]
         raw = embedder.many(characters)
         self._centre = raw.mean(axis=0)
         self._vectors: Dict[str, np.ndarray] = dict(zip(characters, raw - self._centre))
@@ -84,8 +86,10 @@ class SentenceVectors:
     def _encode(self, tokens: Sequence[str]) -> np.ndarray:
         if not tokens:
             return np.zeros(DIMENSIONS, dtype=np.float32)
-        weights = np.array([WORD_WEIGHT_A / (WORD_WEIGHT_A + self._frequency.get(t, 0) / self._total) for t in tokens],
-                           dtype=np.float32)
+        weights = np.array(
+            [WORD_WEIGHT_A / (WORD_WEIGHT_A + self._frequency.get(t, 0) / self._total) for t in tokens],
+            dtype=np.float32,
+        )
         vector = weights @ np.stack([self._vectors[t] for t in tokens])
         norm = float(np.linalg.norm(vector))
         return vector / norm if norm > 0 else vector

@@ -4,6 +4,7 @@ Questions and entries go through the same `features()` so that synonyms, full-wi
 colloquial variants meet on one canonical form. Character bigrams and unigrams sit next to the words
 so a typo or an unusual segmentation still shares most features with the intended question.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,9 +32,12 @@ STOPWORDS = frozenset(
     "给 把 被 让 对 从 到 又 再 才 已经 一直 现在 今天 我们家 里 上 中 一个 没有 不 没 得 地 着 过 说 请 帮 帮忙 "
     "去 比较 应该 需要 是不是 能不能 可不可以 有没有 哪里 哪儿 哪 怎么回事 回事 好".split()
 )
-STOP_CHARS = frozenset("的了吗呢啊吧呀嘛哦嗯哈么我你您他她它是在和与及就都也还很这那个要能会可把被让对从到又再才着过说请去哪里好有没一下想比较")
+STOP_CHARS = frozenset(
+    "的了吗呢啊吧呀嘛哦嗯哈么我你您他她它是在和与及就都也还很这那个要能会可把被让对从到又再才着过说请去哪里好有没一下想比较"
+)
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 TOKEN_OK = re.compile(r"[\u4e00-\u9fff0-9a-z]")
+
 
 def _basic(text: str) -> str:
     """Full-width to half-width, lower case, whitespace folded."""
@@ -56,10 +60,12 @@ def synonym_table() -> Dict[str, str]:
 def _synonym_pattern() -> re.Pattern:
     variants = sorted(synonym_table(), key=len, reverse=True)
     # Latin letters and digits match whole tokens only ("12345" is not inside "123456789").
-    return re.compile("|".join(
-        rf"(?<![0-9a-z]){re.escape(v)}(?![0-9a-z])" if re.fullmatch(r"[0-9a-z]+", v) else re.escape(v)
-        for v in variants
-    ))
+    return re.compile(
+        "|".join(
+            rf"(?<![0-9a-z]){re.escape(v)}(?![0-9a-z])" if re.fullmatch(r"[0-9a-z]+", v) else re.escape(v)
+            for v in variants
+        )
+    )
 
 
 def normalise(text: str) -> str:
@@ -78,7 +84,7 @@ def features(text: str) -> Dict[str, float]:
     text = normalise(text)
     counts: Counter = Counter(f"w:{w}" for w in words(text))
     for run in CJK_RUN.findall(text):
-        counts.update(f"b:{pair}" for pair in (run[i:i + 2] for i in range(len(run) - 1)) if pair not in STOPWORDS)
+        counts.update(f"b:{pair}" for pair in (run[i : i + 2] for i in range(len(run) - 1)) if pair not in STOPWORDS)
         counts.update(f"u:{char}" for char in run if char not in STOP_CHARS)
     weights = {"w": WORD_WEIGHT, "b": BIGRAM_WEIGHT, "u": UNIGRAM_WEIGHT}
     return {name: (1.0 + math.log(tf)) * weights[name[0]] for name, tf in counts.items()}

@@ -1,4 +1,5 @@
 """Custom Rasa NLU components for Chinese hotline messages."""
+
 from __future__ import annotations
 
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
@@ -15,7 +16,8 @@ def override_intent(message: Message, name: str, confidence: float) -> None:
     intent = {"name": name, "confidence": confidence}
     ranking = [
         {**r, "confidence": r.get("confidence", 0.0) * (1.0 - confidence)}
-        for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name
+        for r in message.get(INTENT_RANKING_KEY) or []
+        if r.get("name") != name
     ]
     message.set(INTENT, intent, add_to_output=True)
     message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)

@@ -1,4 +1,5 @@
 """NLU component that overrides the intent with `report_emergency` when the text is an emergency."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -45,8 +46,13 @@ class EmergencyDetector(GraphComponent):
             override_intent(message, EMERGENCY_INTENT, 1.0)
             entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != "emergency_type"]
             entities.append(
-                {"entity": "emergency_type", "value": kind, "start": 0, "end": len(text),
-                 "extractor": self.__class__.__name__}
+                {
+                    "entity": "emergency_type",
+                    "value": kind,
+                    "start": 0,
+                    "end": len(text),
+                    "extractor": self.__class__.__name__,
+                }
             )
             message.set(ENTITIES, entities, add_to_output=True)
         return messages

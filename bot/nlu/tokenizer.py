@@ -4,6 +4,7 @@ Rasa's JiebaTokenizer returns whitespace tokens for text such as "wifi 坏了" o
 featurizers (RasaHQ/rasa#7910, #10504). This subclass drops blank tokens and only loads `*.txt` files
 from `dictionary_path` as jieba user dictionaries.
 """
+
 from __future__ import annotations
 
 import glob

@@ -8,6 +8,7 @@ rephrase instead of guessing. Units inside extracted entities (phone numbers, ti
 known. Characters rather than jieba words: an unseen phrasing of ordinary Chinese still passes (in 3-fold
 cross-validation of our data 5% of examples fall under the threshold with characters, 21% with words).
 """
+
 from __future__ import annotations
 
 import json

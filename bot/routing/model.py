@@ -14,7 +14,7 @@ at the rates citizens write about each category, so the mix is finally weighed b
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Protocol, Sequence, Tuple
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -47,6 +47,18 @@ def normalise(text: str) -> str:
 def words(text: str) -> List[str]:
     """jieba words of the text, blanks and single punctuation dropped."""
     return [w for w in hotline_jieba().lcut(text, HMM=False) if w.strip() and (len(w) > 1 or w.isalnum())]
+
+
+def joined_inputs(texts: Sequence[str], titles: Sequence[str]) -> List[str]:
+    """The linear models' input: the title repeated TITLE_REPEAT times, then the text."""
+    return [normalise(" ".join([title] * TITLE_REPEAT + [text]) if title else text) for text, title in zip(texts, titles)]
+
+
+class TopLevel(Protocol):
+    """A top-level opinion that can replace the model's own (bot.routing.learned.LearnedModel)."""
+
+    def probabilities(self, texts: Sequence[str], titles: Sequence[str], categories: Sequence[str]) -> np.ndarray:
+        """Probabilities of `categories` (columns in that order) for each text."""
 
 
 def _features() -> FeatureUnion:
@@ -120,17 +132,22 @@ class RouteModel:
         return out
 
     def predict(self, texts: Sequence[str], titles: Optional[Sequence[str]] = None,
-                embedder: Optional[Embedder] = None) -> List[Tuple[str, str, float, Tuple[str, ...]]]:
+                embedder: Optional[Embedder] = None, top_level: Optional[TopLevel] = None,
+                ) -> List[Tuple[str, str, float, Tuple[str, ...]]]:
         """(category, second-level category, calibrated confidence, all categories best first) for each
-        text; with `embedder` (and a model trained with one) the embedding classifier's opinion is mixed in."""
+        text; with `embedder` (and a model trained with one) the embedding classifier's opinion is mixed in.
+        `top_level` (a model learned from a hotline's history) replaces this model's top-level opinion: the
+        second-level category is still this model's best inside the chosen top-level one."""
         titles = list(titles) if titles is not None else [""] * len(texts)
-        joined = [normalise(" ".join([title] * TITLE_REPEAT + [text]) if title else text) for text, title in zip(texts, titles)]
         hits = np.vstack([self._keyword_hits(normalise(t), title or "") for t, title in zip(texts, titles)])
-        sub, top = self._probabilities(self._scores(self.pipeline, joined), hits, self.temperature)
-        if self.meaning is not None and embedder is not None:
-            top = np.exp((1 - MEANING_WEIGHT) * np.log(top + 1e-9)
-                         + MEANING_WEIGHT * np.log(self._meaning(texts, titles, embedder)))
-        top = top * self.share_weights
+        sub, top = self._probabilities(self._scores(self.pipeline, joined_inputs(texts, titles)), hits, self.temperature)
+        if top_level is not None:
+            top = top_level.probabilities(texts, titles, self.categories)
+        else:
+            if self.meaning is not None and embedder is not None:
+                top = np.exp((1 - MEANING_WEIGHT) * np.log(top + 1e-9)
+                             + MEANING_WEIGHT * np.log(self._meaning(texts, titles, embedder)))
+            top = top * self.share_weights
         top /= top.sum(axis=1, keepdims=True)
         results = []
         for row_sub, row_top in zip(sub, top):

@@ -3,6 +3,9 @@
 The fitted model is cached under `<var_dir>/routing/` named by a hash of data/routing (taxonomy and
 examples) and of the model code, so only the first start after a change trains (about two seconds);
 later starts load it. The department table is not part of the model: edits to it apply immediately.
+A model learned from the hotline's history (`bianmin routing learn`, bot/routing/learned.py) is kept in
+the same folder as learned.pkl; a running Router looks for a new one every RELOAD_SECONDS and then uses it
+for the top-level category, without a restart. Without it, the router is the zero-shot one.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import os
 import pickle
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -19,6 +23,7 @@ from typing import List, Optional, Sequence, Tuple
 import sklearn
 
 from bot.embeddings import MODEL_TAG, shared_embedder
+from bot.routing import learned
 from bot.routing.model import RouteModel
 from bot.routing.taxonomy import DATA_DIR, DepartmentTable, Taxonomy, fingerprint
 from bot.settings import ROOT, load
@@ -27,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 ALTERNATIVES = 2  # runner-up categories a route names (on dev, the best three hold the right one 92 % of
 # the time when the confidence is below 0.6, against 64 % for the best alone)
+RELOAD_SECONDS = 2.0  # how often a running Router looks for a newly learned model (as faq/ is reloaded)
 
 
 def _model_inputs() -> List[Path]:
@@ -60,6 +66,31 @@ class Router:
         self.departments = DepartmentTable(self.data_dir / "departments.yml")
         self.embedder = shared_embedder() if semantic else None
         self.model = self._load_or_train()
+        self.learned_path = self.cache_dir / learned.LEARNED_FILE
+        self.learned: Optional[learned.LearnedModel] = None
+        self._learned_stamp: Optional[Tuple[int, int]] = None
+        self._checked = float("-inf")
+        self._reload_lock = threading.Lock()
+        self._refresh_learned()
+
+    def _refresh_learned(self) -> None:
+        """Loads learned.pkl when it appeared or changed, drops it when it vanished (at most every
+        RELOAD_SECONDS)."""
+        if time.monotonic() - self._checked < RELOAD_SECONDS:
+            return
+        with self._reload_lock:
+            self._checked = time.monotonic()
+            try:
+                status = self.learned_path.stat()
+                stamp: Optional[Tuple[int, int]] = (status.st_mtime_ns, status.st_size)
+            except FileNotFoundError:
+                stamp = None
+            if stamp == self._learned_stamp:
+                return
+            self.learned = learned.load(self.learned_path) if stamp else None
+            self._learned_stamp = stamp
+            if self.learned is not None:
+                logger.info("routing: using the model learned from %s", self.learned.trained_on)
 
     def _load_or_train(self) -> RouteModel:
         code = b"".join(path.read_bytes() for path in _model_inputs())
@@ -102,7 +133,10 @@ class Router:
         routes: List[Optional[Route]] = [None] * len(texts)
         todo = [i for i, (text, title) in enumerate(zip(texts, titles)) if has_content(f"{title}{text}")]
         if todo:
-            predicted = self.model.predict([texts[i] or "" for i in todo], [titles[i] or "" for i in todo], self.embedder)
+            self._refresh_learned()
+            model = self.learned  # the top-level opinion learned from history, if any (then no embedding)
+            predicted = self.model.predict([texts[i] or "" for i in todo], [titles[i] or "" for i in todo],
+                                           None if model else self.embedder, top_level=model)
             for i, (category, subcategory, confidence, ranking) in zip(todo, predicted):
                 routes[i] = Route(category, subcategory, self.department_for(category, subcategory), confidence,
                                   ranking[1:1 + ALTERNATIVES])

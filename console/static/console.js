@@ -104,8 +104,10 @@ function renderSupervisor(data) {
       el("td", {}, select, el("button", { onclick: () => act(`/api/conversations/${encodeURIComponent(item.id)}/reassign`, { agent: select.value }) }, "转派")),
       el("td", {}, el("button", { onclick: () => act(`/api/conversations/${encodeURIComponent(item.id)}/close`) }, "结束")));
   }));
+  const scale = data.rating_scale || [];  // 好差评 from the server (bot/ticket_contract.py RATINGS)
+  $("ratings-head").replaceChildren(el("th", {}, "坐席"), ...scale.map((r) => el("th", {}, r)));
   $("ratings").replaceChildren(...Object.entries(data.ratings || {}).map(([agent, counts]) =>
-    el("tr", {}, el("td", {}, agent), ...["满意", "基本满意", "不满意"].map((r) => el("td", {}, String(counts[r] || 0))))));
+    el("tr", {}, el("td", {}, agent), ...scale.map((r) => el("td", {}, String(counts[r] || 0))))));
 }
 
 async function refreshQueue() {

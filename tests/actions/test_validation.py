@@ -1,4 +1,5 @@
 """What citizens type for phones, ticket numbers and yes/no, and how it is read."""
+
 import pytest
 
 from actions.yes_no import yes_no
@@ -25,8 +26,18 @@ def test_valid_phone_numbers_are_normalised(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["12345", "110", "1234567890123", "23812345678", "1381234567", "电话没有", "", None,
-     "13812345678 或 13912345678", "23456789"],
+    [
+        "12345",
+        "110",
+        "1234567890123",
+        "23812345678",
+        "1381234567",
+        "电话没有",
+        "",
+        None,
+        "13812345678 或 13912345678",
+        "23456789",
+    ],
 )
 def test_malformed_phone_numbers_are_refused(text):
     assert parse_phone(text) is None
@@ -56,8 +67,13 @@ def test_ticket_numbers(text, expected):
 @pytest.mark.parametrize(
     "text, intent, expected",
     [
-        ("", "affirm", True), ("", "deny", False), ("需要保密", None, True), ("不需要", None, False),
-        ("匿名吧", None, True), ("可以公开", None, False), ("随便说点啥", None, None),
+        ("", "affirm", True),
+        ("", "deny", False),
+        ("需要保密", None, True),
+        ("不需要", None, False),
+        ("匿名吧", None, True),
+        ("可以公开", None, False),
+        ("随便说点啥", None, None),
     ],
 )
 def test_yes_no(text, intent, expected):

@@ -1,10 +1,11 @@
 """Settings: a throw-away stack (tests, benchmarks) gets its own var/ but shares the embedding cache."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from stack.run import isolated_settings
 from bot.settings import load, to_env
+from stack.run import isolated_settings
 
 
 def test_a_throw_away_stack_shares_its_parents_embedding_cache(tmp_path: Path, monkeypatch):

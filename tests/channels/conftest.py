@@ -7,15 +7,30 @@ from urllib.parse import urlparse, urlunparse
 import aiohttp
 import pytest
 import redis
+from wechatpy import parse_message
 
 from bot.settings import load
-from tests.channels.fakes import FakeTelegramApi, FakeWeChatApi, aiohttp_server
+from fakes.servers import aiohttp_server
+from fakes.telegram import FakeTelegramApi
+from fakes.wechat import FakeWeChatApi, WeChatPusher
 
 WECHAT_API_PORT = 24001  # fixed ports below Linux's ephemeral range (32768-60999)
 TELEGRAM_API_PORT = 24002
 CHANNEL_PORT = 24010
 TELEGRAM_TOKEN = "123456:TEST-token"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat generates
+OPENID = "oUser_wechat_1"
+
+
+def oa_pusher(settings, aes: bool = False) -> WeChatPusher:
+    """Pushes to the Official Account webhook, as WeChat sends them (safe mode when `aes`)."""
+    url = f"http://127.0.0.1:{CHANNEL_PORT}/webhooks/wechat/webhook"
+    return WeChatPusher(url, settings.wechat_token, settings.wechat_appid, AES_KEY if aes else "")
+
+
+def reply_text(body: str) -> str:
+    """The text of a plaintext passive reply."""
+    return parse_message(body).content
 
 
 @pytest.fixture

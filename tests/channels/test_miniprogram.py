@@ -8,7 +8,9 @@ import time
 from channels.miniprogram import MiniProgramInput
 from channels.wechat import WeChatInput
 from tests.channels.conftest import AES_KEY, CHANNEL_PORT
-from tests.channels.fakes import FakeBot, WeChatPusher, rasa_like_server, text_push, wait_until
+from fakes.bot import FakeBot
+from fakes.servers import rasa_like_server, wait_until
+from fakes.wechat import WeChatPusher, text_push
 
 OPENID = "oUser_mini_1"
 

@@ -16,7 +16,7 @@ from channels.registry import credentials_for_env
 def test_registry_enables_a_channel_only_when_its_credentials_are_set(settings):
     bare = dataclasses.replace(settings, wechat_secret="", miniprogram_token="", telegram_secret="")
     assert set(credentials_for_env(bare)) == {
-        "rest", "channels.socketio.WebChatSocketInput", "channels.webchat.WebChatInput"}
+        "rest", "channels.socketio.WebChatSocketInput", "channels.webchat_files.WebChatFiles"}
     assert {"channels.wechat.WeChatInput", "channels.miniprogram.MiniProgramInput",
             "channels.telegram.TelegramInput"} <= set(credentials_for_env(settings))
     assert credentials_for_env(settings)["channels.socketio.WebChatSocketInput"]["session_persistence"] is True

@@ -7,16 +7,17 @@ import socketio
 
 from channels.registry import credentials_for_env
 from channels.socketio import WebChatSocketInput
-from channels.webchat import WebChatInput
+from channels.webchat_files import WebChatFiles
 from tests.channels.conftest import CHANNEL_PORT
-from tests.channels.fakes import FakeBot, rasa_like_server, wait_until
+from fakes.bot import FakeBot
+from fakes.servers import rasa_like_server, wait_until
 
 BASE = f"http://127.0.0.1:{CHANNEL_PORT}"
 
 
 def web_channels():
     return [WebChatSocketInput.from_credentials(credentials_for_env()["channels.socketio.WebChatSocketInput"]),
-            WebChatInput()]
+            WebChatFiles()]
 
 
 async def test_page_widget_demo_and_socketio_client_are_served(http):

@@ -10,19 +10,10 @@ from wechatpy import parse_message
 
 from channels.wechat import WeChatInput
 from channels.wechat_api import WeChatAccount, WeChatApi
-from tests.channels.conftest import AES_KEY, CHANNEL_PORT
-from tests.channels.fakes import FakeBot, WeChatPusher, rasa_like_server, text_push, wait_until
-
-OPENID = "oUser_wechat_1"
-
-
-def pusher(settings, aes: bool = False) -> WeChatPusher:
-    url = f"http://127.0.0.1:{CHANNEL_PORT}/webhooks/wechat/webhook"
-    return WeChatPusher(url, settings.wechat_token, settings.wechat_appid, AES_KEY if aes else "")
-
-
-def reply_text(body: str) -> str:
-    return parse_message(body).content
+from fakes.bot import FakeBot
+from fakes.servers import rasa_like_server, wait_until
+from fakes.wechat import text_push
+from tests.channels.conftest import AES_KEY, CHANNEL_PORT, OPENID, oa_pusher as pusher, reply_text
 
 
 async def test_url_verification_echoes_only_with_a_valid_signature(settings, http):

@@ -1,5 +1,6 @@
 """Console fixtures: real Redis (db 12), a real ticket backend, a fake Rasa HTTP API that speaks Rasa's
 wire format and records what the console sends, and console apps on 127.0.0.1:43xxx."""
+
 from __future__ import annotations
 
 import re
@@ -36,10 +37,15 @@ class FakeRasa:
 
     def citizen_says(self, conversation_id: str, text: str, intent: str = "ask_question") -> None:
         """A user event as the Rasa server would log it."""
-        self.events.setdefault(conversation_id, []).append({
-            "event": "user", "text": text, "timestamp": time.time(), "input_channel": "socketio",
-            "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": []},
-        })
+        self.events.setdefault(conversation_id, []).append(
+            {
+                "event": "user",
+                "text": text,
+                "timestamp": time.time(),
+                "input_channel": "socketio",
+                "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": []},
+            }
+        )
 
     def _authorised(self, request: web.Request) -> None:
         if request.query.get("token") != TOKEN:
@@ -49,11 +55,16 @@ class FakeRasa:
         self._authorised(request)
         conversation_id = request.match_info["id"]
         events = self.events.get(conversation_id, [])
-        return web.json_response({
-            "sender_id": conversation_id, "events": events, "slots": self.slots.get(conversation_id, {}),
-            "latest_message": next((e.get("parse_data") for e in reversed(events) if e["event"] == "user"), {}),
-            "latest_input_channel": "socketio", "paused": False,
-        })
+        return web.json_response(
+            {
+                "sender_id": conversation_id,
+                "events": events,
+                "slots": self.slots.get(conversation_id, {}),
+                "latest_message": next((e.get("parse_data") for e in reversed(events) if e["event"] == "user"), {}),
+                "latest_input_channel": "socketio",
+                "paused": False,
+            }
+        )
 
     async def append(self, request: web.Request) -> web.Response:
         self._authorised(request)
@@ -66,7 +77,9 @@ class FakeRasa:
 
     async def trigger(self, request: web.Request) -> web.Response:
         self._authorised(request)
-        self.triggered.append({"id": request.match_info["id"], "query": dict(request.query), "body": await request.json()})
+        self.triggered.append(
+            {"id": request.match_info["id"], "query": dict(request.query), "body": await request.json()}
+        )
         return web.json_response({"tracker": {}, "messages": []})
 
     def kinds(self, conversation_id: str) -> List[str]:
@@ -78,9 +91,15 @@ class FakeRasa:
 def settings(tmp_path, redis_url):
     base = load()
     test_settings = replace(
-        base, redis_url=redis_url.rsplit("/", 1)[0] + "/12", database_url=f"sqlite:///{tmp_path / 'console.sqlite3'}",
-        rasa_url=f"http://127.0.0.1:{RASA_PORT}", rasa_token=TOKEN, tickets_url=f"http://127.0.0.1:{TICKETS_PORT}",
-        tickets_token="tickets-test-token", var_dir=tmp_path, staffed_hours="00:00-24:00",
+        base,
+        redis_url=redis_url.rsplit("/", 1)[0] + "/12",
+        database_url=f"sqlite:///{tmp_path / 'console.sqlite3'}",
+        rasa_url=f"http://127.0.0.1:{RASA_PORT}",
+        rasa_token=TOKEN,
+        tickets_url=f"http://127.0.0.1:{TICKETS_PORT}",
+        tickets_token="tickets-test-token",
+        var_dir=tmp_path,
+        staffed_hours="00:00-24:00",
     )
     client = redis.Redis.from_url(test_settings.redis_url)
     client.flushdb()
@@ -152,7 +171,9 @@ async def login(client: TestClient, name: str, password: str = PASSWORD) -> str:
     """Logs `client` in as `name`; returns the session's CSRF token."""
     page = await (await client.get("/login")).text()
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    response = await client.post("/login", data={"csrf": csrf, "name": name, "password": password}, allow_redirects=False)
+    response = await client.post(
+        "/login", data={"csrf": csrf, "name": name, "password": password}, allow_redirects=False
+    )
     assert response.status == 302, await response.text()
     home = await (await client.get("/")).text()
     return re.search(r'<meta name="csrf-token" content="([^"]+)"', home).group(1)

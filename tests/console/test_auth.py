@@ -1,4 +1,5 @@
 """Login, sessions, CSRF and password storage of the console."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,11 +12,19 @@ from console.accounts import Accounts, first_login_hint, remember_first_password
 
 PASSWORD = "correct horse 42"
 PAGES = ["/", "/conversations/abc"]
-APIS = [("GET", "/api/queue"), ("GET", "/api/stream"), ("GET", "/api/conversations/abc"),
-        ("POST", "/api/conversations/abc/take"), ("POST", "/api/conversations/abc/reply"),
-        ("POST", "/api/conversations/abc/handback"), ("POST", "/api/conversations/abc/close"),
-        ("POST", "/api/conversations/abc/reassign"), ("POST", "/api/conversations/abc/tickets"),
-        ("POST", "/api/conversations/abc/tickets/BM261122K7M4Q9XZ"), ("POST", "/api/pickup")]
+APIS = [
+    ("GET", "/api/queue"),
+    ("GET", "/api/stream"),
+    ("GET", "/api/conversations/abc"),
+    ("POST", "/api/conversations/abc/take"),
+    ("POST", "/api/conversations/abc/reply"),
+    ("POST", "/api/conversations/abc/handback"),
+    ("POST", "/api/conversations/abc/close"),
+    ("POST", "/api/conversations/abc/reassign"),
+    ("POST", "/api/conversations/abc/tickets"),
+    ("POST", "/api/conversations/abc/tickets/BM261122K7M4Q9XZ"),
+    ("POST", "/api/pickup"),
+]
 
 
 async def test_health_is_public(console):
@@ -37,8 +46,9 @@ async def test_api_needs_a_session(console, method, path):
 async def test_wrong_password_is_refused(console):
     page = await (await console.get("/login")).text()
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    response = await console.post("/login", data={"csrf": csrf, "name": "wang", "password": "wrong one!"},
-                                  allow_redirects=False)
+    response = await console.post(
+        "/login", data={"csrf": csrf, "name": "wang", "password": "wrong one!"}, allow_redirects=False
+    )
     assert response.status == 401 and "用户名或密码错误" in await response.text()
     assert (await console.get("/api/queue")).status == 401
 
@@ -53,8 +63,12 @@ async def test_too_many_wrong_passwords_lock_the_name(console, login_as):
     page = await (await console.get("/login")).text()
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     for _ in range(10):
-        await console.post("/login", data={"csrf": csrf, "name": "li", "password": "guess guess"}, allow_redirects=False)
-    response = await console.post("/login", data={"csrf": csrf, "name": "li", "password": PASSWORD}, allow_redirects=False)
+        await console.post(
+            "/login", data={"csrf": csrf, "name": "li", "password": "guess guess"}, allow_redirects=False
+        )
+    response = await console.post(
+        "/login", data={"csrf": csrf, "name": "li", "password": PASSWORD}, allow_redirects=False
+    )
     assert response.status == 429
 
 

@@ -1,4 +1,5 @@
 """Taking over, replying, handing back, masking, live updates and tickets, against a fake Rasa API."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,6 +7,7 @@ import json
 import time
 
 from bot.handoff import HandoffStore
+from bot.ticket_contract import RATINGS
 
 PHONE, ID_CARD = "13812345678", "11010519491231002X"
 
@@ -42,20 +44,33 @@ async def test_take_pauses_greets_reply_and_hand_back(console, login_as, queued,
     headers = {"X-CSRF-Token": token}
     await queued("c-flow")
     assert (await console.post("/api/conversations/c-flow/take", headers=headers)).status == 200
-    assert (await console.post("/api/conversations/c-flow/reply", headers=headers, json={"text": "请问是哪个小区？"})).status == 200
+    assert (
+        await console.post("/api/conversations/c-flow/reply", headers=headers, json={"text": "请问是哪个小区？"})
+    ).status == 200
     said = [a for a in rasa.appended if a["event"]["event"] == "bot"]
     assert said[-1]["event"] == {"event": "bot", "text": "请问是哪个小区？", "metadata": {"agent": "小王"}}
-    assert said[-1]["query"] == {"output_channel": "latest", "execute_side_effects": "true", "token": "console-test-token"}
+    assert said[-1]["query"] == {
+        "output_channel": "latest",
+        "execute_side_effects": "true",
+        "token": "console-test-token",
+    }
     assert "人工客服小王" in said[0]["event"]["text"]
     assert (await console.post("/api/conversations/c-flow/reply", headers=headers, json={"text": "  "})).status == 400
     assert (await console.post("/api/conversations/c-flow/handback", headers=headers)).status == 200
     assert rasa.kinds("c-flow") == ["pause", "bot", "bot", "resume", "action"]
     assert rasa.appended[-1]["event"] == {"event": "action", "name": "action_listen"}  # predicted as after a listen
-    assert rasa.triggered == [{"id": "c-flow", "query": {"output_channel": "latest", "token": "console-test-token"},
-                               "body": {"name": "EXTERNAL_handback", "entities": {}}}]
+    assert rasa.triggered == [
+        {
+            "id": "c-flow",
+            "query": {"output_channel": "latest", "token": "console-test-token"},
+            "body": {"name": "EXTERNAL_handback", "entities": {}},
+        }
+    ]
     queue = await (await console.get("/api/queue")).json()
     assert queue["waiting"] == [] and queue["mine"] == []
-    assert (await console.post("/api/conversations/c-flow/reply", headers=headers, json={"text": "还在吗"})).status == 409
+    assert (
+        await console.post("/api/conversations/c-flow/reply", headers=headers, json={"text": "还在吗"})
+    ).status == 409
 
 
 async def test_an_agent_cannot_act_on_another_agents_conversation(console, second_console, login_as, queued, rasa):
@@ -63,16 +78,23 @@ async def test_an_agent_cannot_act_on_another_agents_conversation(console, secon
     await queued("c-held")
     assert (await console.post("/api/conversations/c-held/take", headers={"X-CSRF-Token": wang})).status == 200
     before = len(rasa.appended)
-    for action, body in (("reply", {"text": "我来回答"}), ("handback", None), ("close", None),
-                         ("tickets", {"description": "x", "phone": PHONE, "category": "城乡建设"})):
-        response = await second_console.post(f"/api/conversations/c-held/{action}", headers={"X-CSRF-Token": li}, json=body)
+    for action, body in (
+        ("reply", {"text": "我来回答"}),
+        ("handback", None),
+        ("close", None),
+        ("tickets", {"description": "x", "phone": PHONE, "category": "城乡建设"}),
+    ):
+        response = await second_console.post(
+            f"/api/conversations/c-held/{action}", headers={"X-CSRF-Token": li}, json=body
+        )
         assert response.status == 409, action
     assert len(rasa.appended) == before and rasa.triggered == []
     assert (await second_console.post("/api/conversations/c-held/take", headers={"X-CSRF-Token": li})).status == 409
 
 
 async def test_lists_mask_personal_data_shown_in_full_to_the_holder(console, second_console, login_as, queued, rasa):
-    wang, li = await login_as(console, "wang"), await login_as(second_console, "li")
+    wang = await login_as(console, "wang")
+    await login_as(second_console, "li")
     text = f"我的电话{PHONE}，身份证{ID_CARD}，帮我查社保"
     await queued("c-pii", last_message=text, slots={"phone": PHONE})
     rasa.citizen_says("c-pii", text)
@@ -140,14 +162,21 @@ async def test_open_and_edit_a_ticket_from_the_conversation(console, login_as, q
     headers = {"X-CSRF-Token": token}
     await queued("c-ticket", channel="socketio")
     await console.post("/api/conversations/c-ticket/take", headers=headers)
-    fields = {"category": "城乡建设", "description": "小区门口烧烤摊油烟很大", "district": "南开区",
-              "address": "鞍山西道100号", "name": "王先生", "phone": PHONE}
+    fields = {
+        "category": "城乡建设",
+        "description": "小区门口烧烤摊油烟很大",
+        "district": "南开区",
+        "address": "鞍山西道100号",
+        "name": "王先生",
+        "phone": PHONE,
+    }
     created = await console.post("/api/conversations/c-ticket/tickets", headers=headers, json=fields)
     assert created.status == 201, await created.text()
     ticket = await created.json()
     assert ticket["sender_id"] == "c-ticket" and ticket["phone"] == PHONE
-    edited = await console.post(f"/api/conversations/c-ticket/tickets/{ticket['number']}", headers=headers,
-                                json={"address": "鞍山西道102号"})
+    edited = await console.post(
+        f"/api/conversations/c-ticket/tickets/{ticket['number']}", headers=headers, json={"address": "鞍山西道102号"}
+    )
     assert edited.status == 200 and (await edited.json())["address"] == "鞍山西道102号"
     view = await (await console.get("/api/conversations/c-ticket")).json()
     assert [t["number"] for t in view["tickets"]] == [ticket["number"]]
@@ -161,12 +190,19 @@ async def test_supervisor_sees_everything_and_reassigns(console, second_console,
     await console.post("/api/conversations/c-boss/take", headers={"X-CSRF-Token": wang})
     overview = await (await second_console.get("/api/queue")).json()
     assert [(item["id"], item["agent_name"]) for item in overview["active"]] == [("c-boss", "小王")]
+    assert overview["rating_scale"] == list(RATINGS)  # the 好差评 columns come from the ticket contract
     assert "active" not in await (await console.get("/api/queue")).json()
-    refused = await console.post("/api/conversations/c-boss/reassign", headers={"X-CSRF-Token": wang}, json={"agent": "wang"})
+    refused = await console.post(
+        "/api/conversations/c-boss/reassign", headers={"X-CSRF-Token": wang}, json={"agent": "wang"}
+    )
     assert refused.status == 403
-    moved = await second_console.post("/api/conversations/c-boss/reassign", headers={"X-CSRF-Token": boss}, json={"agent": "li"})
+    moved = await second_console.post(
+        "/api/conversations/c-boss/reassign", headers={"X-CSRF-Token": boss}, json={"agent": "li"}
+    )
     assert moved.status == 200
-    assert (await console.post("/api/conversations/c-boss/reply", headers={"X-CSRF-Token": wang}, json={"text": "hi"})).status == 409
+    assert (
+        await console.post("/api/conversations/c-boss/reply", headers={"X-CSRF-Token": wang}, json={"text": "hi"})
+    ).status == 409
     assert (await second_console.post("/api/conversations/c-boss/close", headers={"X-CSRF-Token": boss})).status == 200
     assert rasa.kinds("c-boss")[-3:] == ["bot", "resume", "action"] and rasa.triggered == []
 
@@ -180,6 +216,7 @@ async def test_agent_picks_a_conversation_that_did_not_ask(console, login_as, ra
     assert rasa.kinds("c-pick") == ["pause", "bot"]
     view = await (await console.get("/api/conversations/c-pick")).json()
     assert view["mine"] and view["summary"]["last_message"] == "我要投诉噪音"
+    assert view["summary"]["topic"] == "ask_question" and view["summary"]["picked_by_agent"]  # bot.handoff summary
     assert (await console.post("/api/pickup", headers=headers, json={"id": "c-pick"})).status == 409
 
 
@@ -189,3 +226,11 @@ async def test_pages_render_for_a_logged_in_agent(console, login_as):
     page = await (await console.get("/conversations/c-1")).text()
     assert 'data-conversation="c-1"' in page and "城乡建设" in page
     assert (await console.get("/static/console.js")).status == 200
+
+
+def test_the_front_end_takes_the_ratings_from_the_server():
+    """好差评 has one home, bot/ticket_contract.py: the page and the script only show what /api/queue sends."""
+    from console.app import HERE
+
+    for path in (HERE / "static" / "console.js", HERE / "templates" / "queue.html"):
+        assert not any(rating in path.read_text(encoding="utf-8") for rating in RATINGS), path

@@ -10,7 +10,7 @@ import pytest
 
 from bot import kb as kb_package
 from bot.kb import FaqError, KnowledgeBase, shared
-from bot.kb.base import RELOAD_INTERVAL
+from bot.kb.knowledge_base import RELOAD_INTERVAL
 
 ENTRY = """\
 - id: {id}
@@ -93,8 +93,8 @@ def test_shared_instance_follows_edits_without_restart(faq_dir: Path, monkeypatc
     assert shared(faq_dir) is kb
     assert kb.search("暖气不热")[0].entry.answer == "请先排气。"
     analysed = {}
-    original = kb_package.base._analyse
-    monkeypatch.setattr(kb_package.base, "_analyse", lambda stamp, entries, meaning: analysed.setdefault(
+    original = kb_package.knowledge_base._analyse
+    monkeypatch.setattr(kb_package.knowledge_base, "_analyse", lambda stamp, entries, meaning: analysed.setdefault(
         entries[0].id if entries else "", original(stamp, entries, meaning)))
 
     write(faq_dir, "heating.yml", entry_yaml("heating", "暖气不热怎么办", "请先检查截门，再排气。")

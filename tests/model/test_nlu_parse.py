@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from stack.model import ensure_model
+from stack.training import ensure_model
 from bot.settings import load
 
 

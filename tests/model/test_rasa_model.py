@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from stack.model import cross_validate, ensure_model
+from stack.training import cross_validate, ensure_model
 from bot.settings import ROOT, load
 
 MIN_INTENT_F1 = 0.80  # a regression guard; the measured figure is in bench/nlu/REPORT.md

@@ -1,4 +1,5 @@
 """The ticket store on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import re
@@ -70,7 +71,9 @@ def test_status_moves_forward_only_with_history(store, complaint):
     ticket = store.change_status(number, "已办结", "已取缔")  # skipping forward is allowed
     assert ticket["status"] == "已办结"
     assert [(step["status"], step["note"]) for step in ticket["history"]] == [
-        ("已受理", "诉求已登记"), ("已转办", "转区生态环境局"), ("已办结", "已取缔"),
+        ("已受理", "诉求已登记"),
+        ("已转办", "转区生态环境局"),
+        ("已办结", "已取缔"),
     ]
     for backward in ("已受理", "办理中", "已办结"):
         with pytest.raises(TicketConflict, match="forward"):
@@ -115,4 +118,3 @@ def test_the_tickets_table_is_the_only_one_with_a_number(store, complaint):
     columns = set(metadata.tables["tickets"].c.keys())
     assert {"number", "phone", "district", "description", "status", "category"} <= columns
     assert [name for name, table in metadata.tables.items() if "number" in table.c] == ["tickets"]
-

@@ -1,4 +1,5 @@
 """bot.ticket_client against the real backend, and against fake servers that hang or fail."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """bot.rasa_client.trigger_intent against a fake Rasa HTTP API on 127.0.0.1, and the `python -m tickets` entry."""
+
 from __future__ import annotations
 
 import os
@@ -15,11 +16,13 @@ from bot.settings import ROOT, load
 async def test_trigger_intent_speaks_the_rasa_api(fake_rasa):
     settings = replace(load(), rasa_url=fake_rasa.url + "/", rasa_token="secret")
     assert await trigger_intent(settings, "wx/user 1", "EXTERNAL_ticket_update", {"ticket_number": "BM261122K7M4Q9XZ"})
-    assert fake_rasa.calls == [{
-        "sender_id": "wx/user 1",
-        "query": {"output_channel": "latest", "token": "secret"},
-        "body": {"name": "EXTERNAL_ticket_update", "entities": {"ticket_number": "BM261122K7M4Q9XZ"}},
-    }]
+    assert fake_rasa.calls == [
+        {
+            "sender_id": "wx/user 1",
+            "query": {"output_channel": "latest", "token": "secret"},
+            "body": {"name": "EXTERNAL_ticket_update", "entities": {"ticket_number": "BM261122K7M4Q9XZ"}},
+        }
+    ]
 
 
 async def test_trigger_intent_returns_false_instead_of_raising(fake_rasa, dead_url):
@@ -33,7 +36,7 @@ def test_python_m_tickets_serves_the_backend(tmp_path, dead_url):
     env = {**os.environ, "BIANMIN_TICKETS_PORT": str(port), "BIANMIN_VAR_DIR": str(tmp_path / "var")}
     env.pop("DATABASE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "tickets"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "tickets"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
         deadline = time.monotonic() + 20

@@ -1,5 +1,7 @@
-"""Fixtures of the ticket backend tests: a database (SQLite and PostgreSQL), the backend served on a
-loopback port, a fake Rasa HTTP API that records trigger_intent calls, and an authorised HTTP session."""
+"""Fixtures of the ticket backend tests (reused by tests/ticket_client/): a database (SQLite and
+PostgreSQL), the backend served on a loopback port, a fake Rasa HTTP API that records trigger_intent
+calls, and an authorised HTTP session."""
+
 from __future__ import annotations
 
 import asyncio
@@ -104,9 +106,9 @@ class FakeRasa:
     calls: List[Dict[str, Any]] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.Response:
-        self.calls.append({
-            "sender_id": request.match_info["sender_id"], "query": dict(request.query), "body": await request.json(),
-        })
+        self.calls.append(
+            {"sender_id": request.match_info["sender_id"], "query": dict(request.query), "body": await request.json()}
+        )
         return web.json_response({"tracker": {}}, status=self.status)
 
     async def wait_for(self, count: int, timeout: float = 5.0) -> List[Dict[str, Any]]:
@@ -131,8 +133,12 @@ async def fake_rasa() -> AsyncIterator[FakeRasa]:
 def test_settings(tmp_path, database_url: str, rasa_url: str) -> Settings:
     """Settings of a backend under test."""
     return replace(
-        load(), database_url=database_url, var_dir=tmp_path / "var", tickets_token=TOKEN,
-        rasa_url=rasa_url, rasa_token="test-rasa-token",
+        load(),
+        database_url=database_url,
+        var_dir=tmp_path / "var",
+        tickets_token=TOKEN,
+        rasa_url=rasa_url,
+        rasa_token="test-rasa-token",
     )
 
 
@@ -164,10 +170,20 @@ async def api(backend) -> AsyncIterator[aiohttp.ClientSession]:
 def _complaint(**overrides: Any) -> Dict[str, Any]:
     """A valid create payload, as actions/complaint.py builds it."""
     payload = {
-        "client_ref": uuid.uuid4().hex, "category": "环境保护", "subcategory": "餐饮油烟",
-        "department": "区生态环境局", "confidence": 0.87, "description": "小区门口烧烤摊油烟很大，晚上没法开窗",
-        "district": "南开区", "address": "鞍山西道100号", "occurred_at": "每天晚上", "name": "王先生",
-        "phone": "138 1234 5678", "confidential": False, "channel": "rest", "sender_id": uuid.uuid4().hex,
+        "client_ref": uuid.uuid4().hex,
+        "category": "环境保护",
+        "subcategory": "餐饮油烟",
+        "department": "区生态环境局",
+        "confidence": 0.87,
+        "description": "小区门口烧烤摊油烟很大，晚上没法开窗",
+        "district": "南开区",
+        "address": "鞍山西道100号",
+        "occurred_at": "每天晚上",
+        "name": "王先生",
+        "phone": "138 1234 5678",
+        "confidential": False,
+        "channel": "rest",
+        "sender_id": uuid.uuid4().hex,
     }
     payload.update(overrides)
     return payload

@@ -1,4 +1,5 @@
 """The ticket backend's HTTP API, served on a loopback port, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,13 +9,16 @@ import aiohttp
 import pytest
 import yaml
 
-from bot.ticket_contract import TICKET_NUMBER
 from bot.settings import load
+from bot.ticket_contract import TICKET_NUMBER
 from tickets.app import OPENAPI, create_app
 
 PROTECTED = [
-    ("POST", "/tickets"), ("GET", "/tickets"), ("GET", "/tickets/BM261122K7M4Q9XZ"),
-    ("PATCH", "/tickets/BM261122K7M4Q9XZ"), ("POST", "/tickets/BM261122K7M4Q9XZ/status"),
+    ("POST", "/tickets"),
+    ("GET", "/tickets"),
+    ("GET", "/tickets/BM261122K7M4Q9XZ"),
+    ("PATCH", "/tickets/BM261122K7M4Q9XZ"),
+    ("POST", "/tickets/BM261122K7M4Q9XZ/status"),
     ("POST", "/tickets/BM261122K7M4Q9XZ/rating"),
 ]
 
@@ -44,9 +48,12 @@ def test_openapi_documents_every_route_and_error():
     document = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
     routes = {
         (route.method.lower(), route.resource.canonical)
-        for route in create_app(load()).router.routes() if route.method != "HEAD"
+        for route in create_app(load()).router.routes()
+        if route.method != "HEAD"
     }
-    documented = {(method, path) for path, item in document["paths"].items() for method in item if method != "parameters"}
+    documented = {
+        (method, path) for path, item in document["paths"].items() for method in item if method != "parameters"
+    }
     assert routes == documented
     for path, item in document["paths"].items():
         for method, operation in item.items():
@@ -64,28 +71,31 @@ async def test_every_other_route_needs_the_token(backend, method, path, token):
             assert "missing or wrong bearer token" in await _error(response, 401)
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"description": "  "}, "description is required"),
-    ({"description": None}, "description is required"),
-    ({"phone": None}, "phone is required"),
-    ({"phone": "12345"}, "phone must be a valid mainland"),
-    ({"phone": 13812345678}, "phone must be a valid mainland"),
-    ({"category": "天气"}, "category must be one of"),
-    ({"category": None}, "category is required"),
-    ({"confidence": 1.5}, "confidence must be"),
-    ({"confidential": "是"}, "confidential must be"),
-    ({"address": "x" * 300}, "address is longer"),
-    ({"status": "已办结"}, "unknown or read-only field: status"),
-    ({"sender_id": ["a"]}, "sender_id must be a string"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"description": "  "}, "description is required"),
+        ({"description": None}, "description is required"),
+        ({"phone": None}, "phone is required"),
+        ({"phone": "12345"}, "phone must be a valid mainland"),
+        ({"phone": 13812345678}, "phone must be a valid mainland"),
+        ({"category": "天气"}, "category must be one of"),
+        ({"category": None}, "category is required"),
+        ({"confidence": 1.5}, "confidence must be"),
+        ({"confidential": "是"}, "confidential must be"),
+        ({"address": "x" * 300}, "address is longer"),
+        ({"status": "已办结"}, "unknown or read-only field: status"),
+        ({"sender_id": ["a"]}, "sender_id must be a string"),
+    ],
+)
 async def test_create_validation_names_the_field(api, complaint, change, field):
     async with api.post("/tickets", json=complaint(**change)) as response:
         assert field in await _error(response, 400)
 
 
-@pytest.mark.parametrize("body, message", [
-    ("{not json", "not valid JSON"), ("", "not valid JSON"), ("[1, 2]", "JSON object"),
-])
+@pytest.mark.parametrize(
+    "body, message", [("{not json", "not valid JSON"), ("", "not valid JSON"), ("[1, 2]", "JSON object")]
+)
 async def test_bad_json_is_400(api, body, message):
     async with api.post("/tickets", data=body, headers={"Content-Type": "application/json"}) as response:
         assert message in await _error(response, 400)
@@ -96,9 +106,26 @@ async def test_create_is_idempotent_and_get_finds_the_ticket(api, complaint, bac
     ticket = await _create(api, payload)
     assert TICKET_NUMBER.fullmatch(ticket["number"]) and ticket["phone"] == "13812345678"
     assert set(ticket) == {
-        "number", "status", "category", "subcategory", "department", "confidence", "description", "district",
-        "address", "occurred_at", "name", "phone", "confidential", "channel", "sender_id", "rating",
-        "rating_comment", "created_at", "updated_at", "history",
+        "number",
+        "status",
+        "category",
+        "subcategory",
+        "department",
+        "confidence",
+        "description",
+        "district",
+        "address",
+        "occurred_at",
+        "name",
+        "phone",
+        "confidential",
+        "channel",
+        "sender_id",
+        "rating",
+        "rating_comment",
+        "created_at",
+        "updated_at",
+        "history",
     }
     async with api.post("/tickets", json=payload) as again:
         assert again.status == 200 and (await again.json())["number"] == ticket["number"]
@@ -121,8 +148,10 @@ async def test_list_filters_and_pages(api, complaint):
     async with api.get("/tickets", params={"status": "已受理", "offset": "3"}) as response:
         assert (await response.json())["total"] == 4
     for params, message in [
-        ({"limit": "0"}, "limit must be between"), ({"limit": "x"}, "limit must be an integer"),
-        ({"status": "done"}, "status must be one of"), ({"phone": "123"}, "phone must be"),
+        ({"limit": "0"}, "limit must be between"),
+        ({"limit": "x"}, "limit must be an integer"),
+        ({"status": "done"}, "status must be one of"),
+        ({"phone": "123"}, "phone must be"),
     ]:
         async with api.get("/tickets", params=params) as response:
             assert message in await _error(response, 400)
@@ -134,8 +163,10 @@ async def test_patch_changes_editable_fields_only(api, complaint):
         ticket = await response.json()
         assert response.status == 200 and (ticket["district"], ticket["phone"]) == ("河西区", "02223456789")
     for body, message in [
-        ({"status": "已办结"}, "read-only field: status"), ({"number": "BM261122K7M4Q9XZ"}, "read-only field: number"),
-        ({}, "nothing to change"), ({"description": ""}, "description is required"),
+        ({"status": "已办结"}, "read-only field: status"),
+        ({"number": "BM261122K7M4Q9XZ"}, "read-only field: number"),
+        ({}, "nothing to change"),
+        ({"description": ""}, "description is required"),
         ({"category": "天气"}, "category must be one of"),
     ]:
         async with api.patch(f"/tickets/{number}", json=body) as response:
@@ -152,11 +183,16 @@ async def test_status_moves_forward_and_the_citizen_is_told(api, complaint, fake
     assert moved["status"] == "已转办"
     assert [(s["status"], s["note"]) for s in moved["history"]][-1] == ("已转办", "转区城管委")
     calls = await fake_rasa.wait_for(1)
-    assert calls == [{
-        "sender_id": "citizen-42",
-        "query": {"output_channel": "latest", "token": "test-rasa-token"},
-        "body": {"name": "EXTERNAL_ticket_update", "entities": {"ticket_number": number, "ticket_status": "已转办"}},
-    }]
+    assert calls == [
+        {
+            "sender_id": "citizen-42",
+            "query": {"output_channel": "latest", "token": "test-rasa-token"},
+            "body": {
+                "name": "EXTERNAL_ticket_update",
+                "entities": {"ticket_number": number, "ticket_status": "已转办"},
+            },
+        }
+    ]
     for status in ("已受理", "已转办"):
         async with api.post(f"/tickets/{number}/status", json={"status": status}) as response:
             error = await _error(response, 409)
@@ -182,9 +218,10 @@ async def test_no_sender_no_notification_and_rasa_down_does_not_fail(api, compla
 
 async def test_status_change_when_rasa_is_unreachable(settings, serve_app, dead_url, complaint):
     app = create_app(replace(settings, rasa_url=dead_url))
-    async with serve_app(app) as url, aiohttp.ClientSession(
-        base_url=url, headers={"Authorization": "Bearer test-tickets-token"}
-    ) as api:
+    async with (
+        serve_app(app) as url,
+        aiohttp.ClientSession(base_url=url, headers={"Authorization": "Bearer test-tickets-token"}) as api,
+    ):
         number = (await _create(api, complaint()))["number"]
         async with api.post(f"/tickets/{number}/status", json={"status": "已转办"}) as response:
             assert response.status == 200

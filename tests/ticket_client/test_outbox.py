@@ -1,5 +1,6 @@
 """The durable outbox: complaints kept while the backend is down, delivered once it is back, and the
 citizen told through (a fake) Rasa."""
+
 from __future__ import annotations
 
 import asyncio
@@ -58,11 +59,13 @@ async def test_backend_down_keeps_then_backend_up_delivers_once(tmp_path, compla
     tickets = await _tickets_of(backend, "citizen-7")
     assert [t["number"] for t in tickets] == [delivered.ticket_number]
     assert (delivered.state, delivered.notified) == (DELIVERED, True)
-    assert fake_rasa.calls == [{
-        "sender_id": "citizen-7",
-        "query": {"output_channel": "latest", "token": "test-rasa-token"},
-        "body": {"name": "EXTERNAL_ticket_delivered", "entities": {"ticket_number": delivered.ticket_number}},
-    }]
+    assert fake_rasa.calls == [
+        {
+            "sender_id": "citizen-7",
+            "query": {"output_channel": "latest", "token": "test-rasa-token"},
+            "body": {"name": "EXTERNAL_ticket_delivered", "entities": {"ticket_number": delivered.ticket_number}},
+        }
+    ]
 
     assert await deliver_due(Outbox(path), _client(backend.tickets_url), backend, now=time.time() + LATER) == 0
     assert len(fake_rasa.calls) == 1 and len(await _tickets_of(backend, "citizen-7")) == 1

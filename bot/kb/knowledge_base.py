@@ -1,5 +1,6 @@
 """The knowledge base: entries of faq/*.yml, their retrieval, the answer/suggest/none decision, and
 the process-wide instance that follows edits of faq/ without restart."""
+
 from __future__ import annotations
 
 import ctypes
@@ -9,15 +10,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, cast
 
 import numpy as np
 
-from bot.kb.entries import Entry, FaqError, faq_files, load_file
 from bot.embeddings import DIMENSIONS
 from bot.kb import semantic
-from bot.kb.semantic import SentenceVectors, shared_sentence_vectors
+from bot.kb.entries import Entry, FaqError, faq_files, load_file
 from bot.kb.index import Bags, Index
+from bot.kb.semantic import SentenceVectors, shared_sentence_vectors
 from bot.kb.text import features
 
 logger = logging.getLogger(__name__)
@@ -63,11 +64,16 @@ class _File:
 
 def _analyse(stamp: Stamp, entries: List[Entry], meaning: Optional[SentenceVectors]) -> _File:
     vectors = meaning.learn([semantic.entry_text(entry.questions) for entry in entries]) if meaning else None
-    return _File(stamp, entries, vectors, (
-        Bags.of(features(q) for entry in entries for q in entry.questions),
-        Bags.of(features(" \n ".join(entry.questions)) for entry in entries),
-        Bags.of(features(entry.answer) for entry in entries),
-    ))
+    return _File(
+        stamp,
+        entries,
+        vectors,
+        (
+            Bags.of(features(q) for entry in entries for q in entry.questions),
+            Bags.of(features(" \n ".join(entry.questions)) for entry in entries),
+            Bags.of(features(entry.answer) for entry in entries),
+        ),
+    )
 
 
 def _stamp(path: Path) -> Stamp:
@@ -78,8 +84,13 @@ def _stamp(path: Path) -> Stamp:
 class KnowledgeBase:
     """Searchable entries; build with `from_dir` (a directory of faq YAML files) or `from_entries`."""
 
-    def __init__(self, files: Dict[str, _File], meaning: Optional[SentenceVectors], directory: Optional[Path] = None,
-                 reload_interval: Optional[float] = None):
+    def __init__(
+        self,
+        files: Dict[str, _File],
+        meaning: Optional[SentenceVectors],
+        directory: Optional[Path] = None,
+        reload_interval: Optional[float] = None,
+    ):
         self.meaning = meaning
         self.directory = directory
         self.reload_interval = reload_interval
@@ -90,8 +101,9 @@ class KnowledgeBase:
         self._build()
 
     @classmethod
-    def from_dir(cls, directory: Path, reload_interval: Optional[float] = None,
-                 semantic_search: bool = True) -> "KnowledgeBase":
+    def from_dir(
+        cls, directory: Path, reload_interval: Optional[float] = None, semantic_search: bool = True
+    ) -> "KnowledgeBase":
         """Loads every *.yml of `directory`; raises FaqError naming the file and entry if one is invalid.
 
         With `reload_interval` (seconds), searches re-check the files at most that often and re-index
@@ -126,8 +138,14 @@ class KnowledgeBase:
             firsts = [end for _, end in ranges[key]]
             self._files[key] = _File(cached.stamp, cached.entries, cached.vectors)
         entries = [entry for cached in self._files.values() for entry in cached.entries]
-        self._vectors = np.vstack([cached.vectors for cached in self._files.values()] or
-                                  [np.zeros((0, DIMENSIONS), dtype=np.float32)]) if self.meaning else None
+        self._vectors = (
+            np.vstack(
+                [cast(np.ndarray, cached.vectors) for cached in self._files.values()]
+                or [np.zeros((0, DIMENSIONS), dtype=np.float32)]
+            )
+            if self.meaning
+            else None
+        )
         if self._vectors is not None:  # files keep views into the stacked vectors: one copy in memory
             first = 0
             for key, cached in self._files.items():
@@ -146,7 +164,8 @@ class KnowledgeBase:
 
     def _taken_back(self, key: str) -> Tuple[Bags, Bags, Bags]:
         """The bags of an already indexed, unchanged file, taken out of the current indexes."""
-        return tuple(index.part(first, end) for index, (first, end) in zip(self._indexes, self._ranges[key]))
+        bags = tuple(index.part(first, end) for index, (first, end) in zip(self._indexes, self._ranges[key]))
+        return cast(Tuple[Bags, Bags, Bags], bags)
 
     def __len__(self) -> int:
         self._maybe_reload()
@@ -167,8 +186,9 @@ class KnowledgeBase:
         self._maybe_reload()
         return self._by_id.get(entry_id)
 
-    def search(self, text: str, k: int = 3, channel: Optional[str] = None,
-               today: Optional[dt.date] = None) -> List[Hit]:
+    def search(
+        self, text: str, k: int = 3, channel: Optional[str] = None, today: Optional[dt.date] = None
+    ) -> List[Hit]:
         """Up to `k` entries for a citizen's question, best first; only entries valid on `today` and
         available on `channel`. Blank or meaningless text gives an empty list."""
         self._maybe_reload()
@@ -186,8 +206,15 @@ class KnowledgeBase:
                 return hits[:k]
             limit *= 4
 
-    def _rank(self, question_scores: np.ndarray, entry_scores: np.ndarray, meaning: Optional[np.ndarray],
-              limit: int, channel: Optional[str], today: dt.date) -> List[Hit]:
+    def _rank(
+        self,
+        question_scores: np.ndarray,
+        entry_scores: np.ndarray,
+        meaning: Optional[np.ndarray],
+        limit: int,
+        channel: Optional[str],
+        today: dt.date,
+    ) -> List[Hit]:
         candidates = set(self._question_owner[_top(question_scores, limit)].tolist())
         candidates.update(_top(entry_scores, limit).tolist())
         if meaning is not None:
@@ -195,7 +222,7 @@ class KnowledgeBase:
         hits = []
         for index in candidates:
             entry = self._entries[index]
-            best_question = float(question_scores[self._first_question[index]:self._first_question[index + 1]].max())
+            best_question = float(question_scores[self._first_question[index] : self._first_question[index + 1]].max())
             score = min(1.0, best_question + float(entry_scores[index]))
             if meaning is not None:
                 score = (1 - SEMANTIC_SHARE) * score + SEMANTIC_SHARE * float(meaning[index])
@@ -206,7 +233,7 @@ class KnowledgeBase:
 
     @staticmethod
     def decide(hits: Sequence[Hit]) -> str:
-        """"answer" (top hit confident and clearly ahead), "suggest" (plausible hits) or "none"."""
+        """ "answer" (top hit confident and clearly ahead), "suggest" (plausible hits) or "none"."""
         if not hits or hits[0].score < SUGGEST_MIN:
             return "none"
         runner_up = hits[1].score if len(hits) > 1 else 0.0

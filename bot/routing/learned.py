@@ -1,0 +1,116 @@
+"""The top-level classifier learned from a hotline's history (bot/routing/history) plus the project's examples.
+
+Real tickets say what the examples cannot: how this hotline's citizens write and how its dispatchers
+label. A linear SVM on character and word TF-IDF of the title (repeated) and the text learns the top-level
+categories from both; a softmax temperature fitted on out-of-fold scores makes its confidence a
+probability (the dispatch gate). No sentence embedding is used: embedding each message costs about
+100 ms, the words cost well under 1 ms (figures in bench/routing/REPORT.md). The Router keeps choosing
+the second-level category and the department inside the predicted top-level one with its own model.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from bot.routing.history import HistoryRow
+from bot.routing.model import _features, _softmax, joined_inputs
+from bot.routing.taxonomy import Taxonomy, split_label
+
+logger = logging.getLogger(__name__)
+
+LEARNED_FILE = "learned.pkl"  # in the Router's cache folder (var/routing/)
+TEMPERATURE_FOLDS = 3
+SVM_C = 0.5
+
+Progress = Callable[[str], None]
+
+
+def training_set(rows: Sequence[HistoryRow], taxonomy: Taxonomy):
+    """(texts, titles, top-level targets) of the history rows followed by the project's examples."""
+    texts = [row.text for row in rows] + [text for text, _ in taxonomy.examples]
+    titles = [row.title for row in rows] + [""] * len(taxonomy.examples)
+    targets = [row.category for row in rows] + [split_label(name)[0] for _, name in taxonomy.examples]
+    return texts, titles, targets
+
+
+class LearnedModel:
+    """Top-level category probabilities learned from history rows and the examples of `taxonomy`."""
+
+    def __init__(self, rows: Sequence[HistoryRow], taxonomy: Taxonomy, progress: Optional[Progress] = None) -> None:
+        step = progress or (lambda _: None)
+        texts, titles, targets = training_set(rows, taxonomy)
+        self.trained_on: Dict[str, int] = dict(Counter(row.source for row in rows), examples=len(taxonomy.examples))
+        self.created = time.time()
+        step("features")
+        self.features = _features()
+        matrix = self.features.fit_transform(joined_inputs(texts, titles))
+        self.classes = tuple(sorted(set(targets)))
+        truth = np.array([self.classes.index(t) for t in targets])
+        step("calibration")
+        self.temperature = self._fit_temperature(matrix, truth)
+        step("classifier")
+        self.classifier = LinearSVC(C=SVM_C).fit(matrix, truth)
+
+    def _fit_temperature(self, matrix, truth: np.ndarray) -> float:
+        """Temperature minimising the log-loss of out-of-fold predictions (the vocabulary is fitted on
+        all rows once; refitting it per fold would triple the time for the same temperature)."""
+        scores = np.full((len(truth), len(self.classes)), -10.0)
+        folds = StratifiedKFold(n_splits=TEMPERATURE_FOLDS, shuffle=True, random_state=0)
+        for train, test in folds.split(np.zeros(len(truth)), truth):
+            fold = LinearSVC(C=SVM_C).fit(matrix[train], truth[train])
+            scores[np.ix_(test, fold.classes_)] = fold.decision_function(matrix[test])
+
+        def loss(temperature: float) -> float:
+            chosen = _softmax(scores, temperature)[np.arange(len(truth)), truth]
+            return -float(np.mean(np.log(np.clip(chosen, 1e-9, 1.0))))
+
+        return min((float(t) for t in np.arange(0.02, 1.0, 0.02)), key=loss)
+
+    def probabilities(self, texts: Sequence[str], titles: Sequence[str], categories: Sequence[str]) -> np.ndarray:
+        """Probabilities of `categories` (columns in that order; a category never trained on gets ~0)."""
+        scores = np.full((len(texts), len(self.classes)), -10.0)
+        scores[:, self.classifier.classes_] = self.classifier.decision_function(
+            self.features.transform(joined_inputs(texts, titles)))
+        learned = _softmax(scores, self.temperature)
+        out = np.full((len(texts), len(categories)), 1e-9)
+        for column, name in enumerate(self.classes):
+            if name in categories:
+                out[:, list(categories).index(name)] = learned[:, column]
+        return out
+
+
+def save(model: LearnedModel, folder: Path) -> Path:
+    """Writes the model atomically to folder/LEARNED_FILE (a running Router loads it on its next check)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
+        pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    path = folder / LEARNED_FILE
+    os.replace(handle.name, path)
+    return path
+
+
+def load(path: Path) -> Optional[LearnedModel]:
+    """The learned model at `path`, or None when there is none or it cannot be read (logged)."""
+    try:
+        with path.open("rb") as handle:
+            model = pickle.load(handle)
+    except FileNotFoundError:
+        return None
+    except Exception as error:  # a foreign or truncated file must not stop routing
+        logger.error("routing: ignoring the unreadable learned model %s (%s)", path, error)
+        return None
+    if not isinstance(model, LearnedModel):
+        logger.error("routing: %s is not a learned routing model; ignored", path)
+        return None
+    return model
+

@@ -1,0 +1,128 @@
+"""The ticket look-up (checked against the phone number) and the notices from the ticket backend."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+
+from actions.ticket_status import ActionTicketNotification, ActionTicketStatus, ValidateTicketLookupForm
+
+NUMBER = "BM261122K7M4Q9XZ"
+CLEARED = [SlotSet("ticket_number", None), SlotSet("lookup_phone", None)]
+RATE_BUTTONS = [
+    '/rate{"ticket_rating": "满意"}',
+    '/rate{"ticket_rating": "基本满意"}',
+    '/rate{"ticket_rating": "不满意"}',
+]
+
+
+def ticket(**fields):
+    return {
+        "number": NUMBER,
+        "phone": "13812345678",
+        "status": "办理中",
+        "department": "市城市管理委员会",
+        "history": [
+            {"at": "2026-11-22T09:30:00+08:00", "status": "已受理"},
+            {"at": "2026-11-22T10:00:00+08:00", "status": "办理中", "note": "已派单"},
+        ],
+        **fields,
+    }
+
+
+def looked_up(make_tracker, phone="138 1234 5678"):
+    return make_tracker("138 1234 5678", slots={"ticket_number": NUMBER, "lookup_phone": phone})
+
+
+async def test_a_malformed_ticket_number_is_explained(domain, dispatcher, make_tracker, responses):
+    tracker = make_tracker(
+        "BM123", slots={"requested_slot": "ticket_number", "ticket_number": "BM123"}, active_loop="ticket_lookup_form"
+    )
+    events = await ValidateTicketLookupForm().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_ticket_number_invalid"] and SlotSet("ticket_number", None) in events
+
+
+async def test_the_look_up_phone_is_read_like_the_complaint_phone(domain, make_tracker, responses):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    bad, good = CollectingDispatcher(), CollectingDispatcher()
+    tracker = make_tracker(
+        "12345", slots={"requested_slot": "lookup_phone", "lookup_phone": "12345"}, active_loop="ticket_lookup_form"
+    )
+    events = await ValidateTicketLookupForm().run(bad, tracker, domain)
+    assert responses(bad) == ["utter_phone_invalid"] and SlotSet("lookup_phone", None) in events
+    tracker = make_tracker(
+        "138-1234-5678",
+        slots={"requested_slot": "lookup_phone", "lookup_phone": "138-1234-5678"},
+        active_loop="ticket_lookup_form",
+    )
+    events = await ValidateTicketLookupForm().run(good, tracker, domain)
+    assert good.messages == [] and SlotSet("lookup_phone", "13812345678") in events
+
+
+async def test_progress_with_department_and_history(domain, dispatcher, make_tracker, responses, tickets):
+    tickets.tickets[NUMBER] = ticket()
+    events = await ActionTicketStatus().run(dispatcher, looked_up(make_tracker), domain)
+    assert events == CLEARED and responses(dispatcher) == ["utter_ticket_progress"]
+    message = dispatcher.messages[0]
+    assert (message["ticket_number"], message["ticket_status"], message["department"]) == (
+        NUMBER,
+        "办理中",
+        "市城市管理委员会",
+    )
+    assert message["history"] == "\n· 2026-11-22 09:30 已受理\n· 2026-11-22 10:00 办理中 — 已派单"
+
+
+async def test_progress_without_department(domain, dispatcher, make_tracker, responses, tickets):
+    tickets.tickets[NUMBER] = ticket(department=None, history=[])
+    await ActionTicketStatus().run(dispatcher, looked_up(make_tracker), domain)
+    assert responses(dispatcher) == ["utter_ticket_progress_no_department"] and dispatcher.messages[0]["history"] == ""
+
+
+async def test_a_finished_ticket_asks_for_a_rating(domain, dispatcher, make_tracker, responses, tickets):
+    tickets.tickets[NUMBER] = ticket(status="已办结")
+    events = await ActionTicketStatus().run(dispatcher, looked_up(make_tracker), domain)
+    assert responses(dispatcher) == ["utter_ticket_progress", "utter_ask_ticket_rating"]
+    assert [b["payload"] for b in dispatcher.messages[1]["buttons"]] == RATE_BUTTONS
+    assert events == CLEARED + [SlotSet("rating_ticket_number", NUMBER)]
+
+
+async def test_another_phone_finds_nothing(domain, dispatcher, make_tracker, responses, tickets):
+    tickets.tickets[NUMBER] = ticket()
+    events = await ActionTicketStatus().run(dispatcher, looked_up(make_tracker, "13912345678"), domain)
+    assert events == CLEARED and responses(dispatcher) == ["utter_ticket_not_found"]
+
+
+async def test_an_unknown_number_finds_nothing(domain, dispatcher, make_tracker, responses, tickets):
+    events = await ActionTicketStatus().run(dispatcher, looked_up(make_tracker), domain)
+    assert events == CLEARED and responses(dispatcher) == ["utter_ticket_not_found"]
+
+
+async def test_the_backend_down_is_said(domain, dispatcher, make_tracker, responses, tickets):
+    tickets.down = True
+    events = await ActionTicketStatus().run(dispatcher, looked_up(make_tracker), domain)
+    assert events == CLEARED and responses(dispatcher) == ["utter_ticket_lookup_unavailable"]
+
+
+async def test_a_delivered_complaint_is_announced(domain, dispatcher, make_tracker, responses):
+    tracker = make_tracker("", "EXTERNAL_ticket_delivered", entities=[{"entity": "ticket_number", "value": NUMBER}])
+    events = await ActionTicketNotification().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_ticket_delivered"] and dispatcher.messages[0]["ticket_number"] == NUMBER
+    assert events == [SlotSet("last_ticket_number", NUMBER)]
+
+
+async def test_a_new_status_is_announced_and_a_finished_ticket_rated(domain, make_tracker, responses):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    for status, expected, events_after in [
+        ("办理中", ["utter_ticket_updated"], []),
+        ("已办结", ["utter_ticket_updated", "utter_ask_ticket_rating"], [SlotSet("rating_ticket_number", NUMBER)]),
+    ]:
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker(
+            "",
+            "EXTERNAL_ticket_update",
+            entities=[{"entity": "ticket_number", "value": NUMBER}, {"entity": "ticket_status", "value": status}],
+        )
+        events = await ActionTicketNotification().run(dispatcher, tracker, domain)
+        assert responses(dispatcher) == expected and events == events_after
+        assert dispatcher.messages[0]["ticket_status"] == status
