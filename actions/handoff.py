@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.rating import ask_service_rating
 from bot.handoff import HandoffStore, StaffedHours, handoff_summary, when_back
+from bot.handoff.hours import local_now
 from bot.settings import load as load_settings
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         settings = load_settings()
-        now = dt.datetime.now()
+        now = local_now(settings.timezone)
         hours = StaffedHours.parse(settings.staffed_hours)
         if not hours.is_open(now):
             dispatcher.utter_message(
@@ -49,7 +50,7 @@ class ActionHandoff(Action):
             return []
         store = HandoffStore.from_url(settings.redis_url)
         try:
-            ahead = await store.enqueue(tracker.sender_id, summary_for_agent(tracker))
+            ahead = await store.enqueue(tracker.sender_id, summary_for_agent(tracker, now))
         except Exception:  # Redis down: say so honestly instead of leaving the citizen waiting for nobody
             logger.exception("could not queue %s for an agent", tracker.sender_id)
             dispatcher.utter_message(response="utter_handoff_unavailable")

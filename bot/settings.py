@@ -42,6 +42,7 @@ class Settings:
     faq_dir: Path = field(default_factory=lambda: ROOT / "faq")
     models_dir: Path = field(default_factory=lambda: ROOT / "models")
     staffed_hours: str = "08:00-20:00"
+    timezone: str = "Asia/Shanghai"  # the hotline's time zone: staffed hours and every time shown to agents
     # channels (a channel is enabled when its credentials are set; see docs/channels.md)
     wechat_token: str = ""
     wechat_appid: str = ""

@@ -11,7 +11,13 @@ from channels.wechat_gate import parse_fields
 from channels.wechat_output import WeChatOutput
 from channels.wechat_retries import dedup_key
 from channels.wechat_webhook import (
-    GREET_PAYLOAD, IMAGE_RECEIVED, UNSUPPORTED_MESSAGE, Answer, Incoming, OnNewMessage, WeChatInputBase,
+    GREET_PAYLOAD,
+    IMAGE_RECEIVED,
+    UNSUPPORTED_MESSAGE,
+    Answer,
+    Incoming,
+    OnNewMessage,
+    WeChatInputBase,
 )
 
 

@@ -11,16 +11,22 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from wechatpy import create_reply, parse_message
-from wechatpy import events, messages
+from wechatpy import create_reply, events, messages, parse_message
 
 from bot.settings import Settings
 from channels.wechat_gate import parse_fields
 from channels.wechat_output import WeChatOutput
 from channels.wechat_retries import dedup_key
 from channels.wechat_webhook import (
-    GREET_PAYLOAD, IMAGE_RECEIVED, TURNS_AT_ONCE, UNSUPPORTED_MESSAGE, VOICE_NOT_RECOGNISED, Answer, Incoming,
-    OnNewMessage, WeChatInputBase,
+    GREET_PAYLOAD,
+    IMAGE_RECEIVED,
+    TURNS_AT_ONCE,
+    UNSUPPORTED_MESSAGE,
+    VOICE_NOT_RECOGNISED,
+    Answer,
+    Incoming,
+    OnNewMessage,
+    WeChatInputBase,
 )
 
 PASSIVE_WINDOW = 4.0  # seconds after the push arrived that a finished turn is answered passively

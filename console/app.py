@@ -16,11 +16,13 @@ from aiohttp import web
 
 from bot.categories import CATEGORIES
 from bot.handoff import HandoffStore
+from bot.personal_data import mask_deep
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.settings import Settings
 from bot.threads import in_thread
 from bot.ticket_client import TicketClient
 from bot.ticket_contract import RATINGS
+from console import desk
 from console.accounts import Accounts
 from console.auth import (
     COOKIE,
@@ -180,21 +182,83 @@ async def _display_names(app: web.Application) -> Dict[str, str]:
 
 
 async def api_queue(request: web.Request) -> web.Response:
-    session, store = _session(request), request.app[STORE]
+    session, store, zone = _session(request), request.app[STORE], request.app[SETTINGS].timezone
     names, now = await _display_names(request.app), time.time()
-    waiting = [list_item(record, names, now) for record in await store.waiting()]
-    active = [list_item(record, names, now) for record in await store.active()]
+    waiting = [list_item(record, names, now, zone) for record in await store.waiting()]
+    active = [list_item(record, names, now, zone) for record in await store.active()]
     body: Dict[str, Any] = {
         "waiting": waiting,
         "mine": [item for item in active if item["agent"] == session.name],
         "now": now,
+        "clock": desk.local_time(now, zone),
     }
     if session.supervisor:
+        ratings = await store.ratings()
         body["active"] = active
-        body["agents"] = [{"name": name, "display_name": display} for name, display in names.items()]
-        body["ratings"] = await store.ratings()
+        body["agents"] = [
+            {
+                "name": name,
+                "display_name": display,
+                "holding": sum(1 for item in active if item["agent"] == name),
+                "longest": max(
+                    (now - (item["taken_at"] or now) for item in active if item["agent"] == name), default=0
+                ),
+                "ratings": ratings.get(name, {}),
+            }
+            for name, display in names.items()
+        ]
+        body["ratings"] = {names.get(agent, agent): counts for agent, counts in ratings.items()}
         body["rating_scale"] = list(RATINGS)  # 好差评, in order: the table's columns
+        body["longest_wait"] = max((item["waited"] for item in waiting), default=0)
     return web.json_response(body)
+
+
+async def api_stuck(request: web.Request) -> web.Response:
+    """Conversations that asked for a human in the last hour but are not in the queue nor held."""
+    store, zone, now = request.app[STORE], request.app[SETTINGS].timezone, time.time()
+    rows = []
+    for conversation_id, events in (await desk.trackers(store.redis)).items():
+        asked = desk.asked_for_human_at(events)
+        if asked is None or now - asked > desk.STUCK_WINDOW:
+            continue
+        record = await store.get(conversation_id)
+        if record is not None and record.status in ("waiting", "active"):
+            continue
+        rows.append(desk.row(conversation_id, events, zone, asked=asked, waited=round(now - asked, 1)))
+    rows.sort(key=lambda item: item["asked"])
+    return web.json_response({"stuck": mask_deep(rows)})
+
+
+async def api_search(request: web.Request) -> web.Response:
+    """Conversations by phone number, ticket number or words the citizen wrote (newest first)."""
+    query = (request.query.get("q") or "").strip()
+    if not query or len(query) > 64:
+        raise ConsoleError(400, "请输入电话、工单号或关键词")
+    store, zone = request.app[STORE], request.app[SETTINGS].timezone
+    found: Dict[str, Dict[str, Any]] = {}
+    everything = await desk.trackers(store.redis)
+    tickets = request.app[CONVERSATIONS].tickets
+    numbers: Dict[str, str] = {}
+    try:
+        if any(ch.isdigit() for ch in query):
+            ticket = await tickets.get_ticket(query)
+            if ticket.get("sender_id"):
+                numbers[ticket["sender_id"]] = ticket.get("number") or query
+    except Exception:  # not a ticket number (or the ticket backend is down): the text search still runs
+        pass
+    for conversation_id, events in everything.items():
+        if conversation_id in numbers or desk.matches(events, query):
+            record = await store.get(conversation_id)
+            found[conversation_id] = desk.row(
+                conversation_id,
+                events,
+                zone,
+                ticket=numbers.get(conversation_id),
+                status=record.status if record else "bot",
+                sort=desk.last_time(events),
+            )
+    rows = sorted(found.values(), key=lambda item: -item.pop("sort"))[:50]
+    return web.json_response({"results": mask_deep(rows)})
 
 
 async def api_conversation(request: web.Request) -> web.Response:
@@ -232,7 +296,18 @@ async def api_hand_back(request: web.Request) -> web.Response:
 
 async def api_close(request: web.Request) -> web.Response:
     session = _session(request)
-    await request.app[CONVERSATIONS].close(request.match_info["id"], session.name, session.supervisor)
+    await request.app[CONVERSATIONS].close(
+        request.match_info["id"], session.name, session.supervisor, await _display_names(request.app)
+    )
+    return web.json_response({"ok": True})
+
+
+async def api_announce(request: web.Request) -> web.Response:
+    """Sends a ticket number to the citizen ("send the ticket number" in the conversation view)."""
+    number = str((await _json_body(request)).get("number") or "").strip()
+    if not number or len(number) > 64:
+        raise ConsoleError(400, "请提供工单号")
+    await request.app[CONVERSATIONS].announce_ticket(request.match_info["id"], _session(request).name, number)
     return web.json_response({"ok": True})
 
 
@@ -320,7 +395,7 @@ async def _connections(app: web.Application):
     rasa = RasaClient(settings)
     app[SESSIONS] = Sessions(redis_client)
     app[STORE] = HandoffStore(redis_client)
-    app[CONVERSATIONS] = Conversations(app[STORE], rasa, TicketClient.from_settings(settings))
+    app[CONVERSATIONS] = Conversations(app[STORE], rasa, TicketClient.from_settings(settings), settings.timezone)
     yield
     await rasa.close()
     await redis_client.close()
@@ -337,6 +412,8 @@ ROUTES = [
     web.get("/api/queue", api_queue),
     web.get("/api/stream", api_stream),
     web.post("/api/pickup", api_pick_up),
+    web.get("/api/stuck", api_stuck),
+    web.get("/api/search", api_search),
     web.get("/api/conversations/{id}", api_conversation),
     web.post("/api/conversations/{id}/take", api_take),
     web.post("/api/conversations/{id}/reply", api_reply),
@@ -344,6 +421,7 @@ ROUTES = [
     web.post("/api/conversations/{id}/close", api_close),
     web.post("/api/conversations/{id}/reassign", api_reassign),
     web.post("/api/conversations/{id}/tickets", api_create_ticket),
+    web.post("/api/conversations/{id}/announce", api_announce),
     web.post("/api/conversations/{id}/tickets/{number}", api_update_ticket),
     web.static("/static/", HERE / "static"),
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Dict, List, Optional
+from zoneinfo import ZoneInfo
 
 SYSTEM_EVENTS = {"pause": "机器人已暂停，等待人工客服", "resume": "机器人已恢复应答"}
 
 
-def _time(timestamp: Optional[float]) -> str:
-    return dt.datetime.fromtimestamp(timestamp).strftime("%H:%M:%S") if timestamp else ""
+def _time(timestamp: Optional[float], timezone: str) -> str:
+    return dt.datetime.fromtimestamp(timestamp, ZoneInfo(timezone)).strftime("%H:%M:%S") if timestamp else ""
 
 
 def _user_text(event: Dict[str, Any]) -> str:
@@ -20,20 +21,25 @@ def _user_text(event: Dict[str, Any]) -> str:
     return text
 
 
-def turns(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """User, bot, agent and system turns in order: {role, text, time, agent?, buttons?}."""
+def turns(events: List[Dict[str, Any]], timezone: str = "Asia/Shanghai") -> List[Dict[str, Any]]:
+    """User, bot, agent and system turns in order: {role, text, time, agent?, buttons?}; times on the
+    hotline's clock (`timezone`)."""
     result: List[Dict[str, Any]] = []
     paused = False
     for event in events:
         kind = event.get("event")
-        when = _time(event.get("timestamp"))
+        when = _time(event.get("timestamp"), timezone)
         if kind == "user":
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
             if intent.startswith("EXTERNAL_"):
                 continue
             result.append({"role": "user", "text": _user_text(event), "time": when, "intent": intent})
         elif kind == "bot":
-            agent = (event.get("metadata") or {}).get("agent")
+            metadata = event.get("metadata") or {}
+            agent = metadata.get("agent")
+            if metadata.get("handoff") in ("queued", "released") and not agent:  # the hotline's notices
+                result.append({"role": "system", "text": event.get("text") or "", "time": when})
+                continue
             buttons = [b.get("title", "") for b in ((event.get("data") or {}).get("buttons") or [])]
             turn = {"role": "agent" if agent else "bot", "text": event.get("text") or "", "time": when}
             if agent:

@@ -91,7 +91,8 @@ class WeChatPusher:
         query.update(encrypt_type="aes", msg_signature=envelope["MsgSignature"])
         if as_json:
             return query, json.dumps({"ToUserName": "gh_bianmin", "Encrypt": envelope["Encrypt"]})
-        return query, f"<xml><ToUserName><![CDATA[gh_bianmin]]></ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+        return query, (f"<xml><ToUserName><![CDATA[gh_bianmin]]></ToUserName>"
+                       f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>")
 
     async def post(self, session: aiohttp.ClientSession, plaintext: str, aes: bool = False, as_json: bool = False,
                    query: Optional[Dict[str, str]] = None) -> Tuple[int, str, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -56,3 +57,8 @@ def when_back(hours: StaffedHours, now: dt.datetime) -> str:
     opening = hours.next_opening(now)
     day = "今天" if opening.date() == now.date() else "明天"
     return f"{day}{opening:%H:%M}"
+
+
+def local_now(timezone: str = "Asia/Shanghai") -> dt.datetime:
+    """The time of day at the hotline (settings.timezone), whatever the server's own time zone is."""
+    return dt.datetime.now(ZoneInfo(timezone))

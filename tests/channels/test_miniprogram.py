@@ -7,10 +7,10 @@ import time
 
 from channels.miniprogram import MiniProgramInput
 from channels.wechat import WeChatInput
-from tests.channels.conftest import AES_KEY, CHANNEL_PORT
 from fakes.bot import FakeBot
 from fakes.servers import rasa_like_server, wait_until
 from fakes.wechat import WeChatPusher, text_push
+from tests.channels.conftest import AES_KEY, CHANNEL_PORT
 
 OPENID = "oUser_mini_1"
 

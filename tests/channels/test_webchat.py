@@ -8,9 +8,9 @@ import socketio
 from channels.registry import credentials_for_env
 from channels.socketio import WebChatSocketInput
 from channels.webchat_files import WebChatFiles
-from tests.channels.conftest import CHANNEL_PORT
 from fakes.bot import FakeBot
 from fakes.servers import rasa_like_server, wait_until
+from tests.channels.conftest import CHANNEL_PORT
 
 BASE = f"http://127.0.0.1:{CHANNEL_PORT}"
 

@@ -13,7 +13,8 @@ from channels.wechat_api import WeChatAccount, WeChatApi
 from fakes.bot import FakeBot
 from fakes.servers import rasa_like_server, wait_until
 from fakes.wechat import text_push
-from tests.channels.conftest import AES_KEY, CHANNEL_PORT, OPENID, oa_pusher as pusher, reply_text
+from tests.channels.conftest import AES_KEY, CHANNEL_PORT, OPENID, reply_text
+from tests.channels.conftest import oa_pusher as pusher
 
 
 async def test_url_verification_echoes_only_with_a_valid_signature(settings, http):
