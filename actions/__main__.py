@@ -7,6 +7,7 @@ import logging
 from rasa_sdk.endpoint import create_app
 
 from actions.outbox import run_outbox_loop
+from bot import log_privacy
 from bot.settings import load
 
 
@@ -23,6 +24,8 @@ def warm_up() -> None:
 def main() -> None:
     """Serve the actions in this package on settings.actions_port."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log_privacy.private_umask()  # the outbox and anything else written: owner only
+    log_privacy.install()  # no secrets, no citizens' full texts in the log
     settings = load()
     warm_up()
     app = create_app("actions")

@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.personal_data import parse_phone
+from bot.personal_data import phone_from
 from bot.ticket_contract import parse_ticket_number
 
 
@@ -34,8 +34,8 @@ def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
 def phone_given(tracker: Tracker, value: Optional[str] = None) -> Optional[str]:
     """The valid phone number the citizen just gave: in the slot value, an extracted entity, or the
     whole message (the statistical extractor sometimes cuts "138 1234 5678" into pieces)."""
-    candidates = [value, *tracker.get_latest_entity_values("phone"), latest_text(tracker)]
-    return next(filter(None, map(parse_phone, candidates)), None)
+    # the whole message first: an entity can be a piece of an ID-card number typed beside the phone
+    return phone_from(latest_text(tracker), value, *tracker.get_latest_entity_values("phone"))
 
 
 def validated_phone(

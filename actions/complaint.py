@@ -30,6 +30,7 @@ from actions.common import (
 )
 from actions.outbox import Outbox
 from actions.yes_no import yes_no
+from bot.categories import citizen_name
 from bot.personal_data import parse_phone
 from bot.places import find_district
 from bot.routing import CATEGORIES, department_for
@@ -257,14 +258,15 @@ class ActionAskCategory(Action):
         asked_before = tracker.get_slot("requested_slot") == "category"  # the form asks again
         if asked_before or not predicted:
             dispatcher.utter_message(
-                response="utter_choose_category", buttons=[button(name, "inform", category=name) for name in CATEGORIES]
+                response="utter_choose_category",
+                buttons=[button(citizen_name(name), "inform", category=name) for name in CATEGORIES],
             )
             return events
         confidence, alternatives = route["route_confidence"], route["route_alternatives"] or []
         if confidence is not None and confidence < CHOOSE_BELOW and alternatives:
             dispatcher.utter_message(
                 response="utter_choose_likely_category",
-                buttons=[button(name, "inform", category=name) for name in [predicted, *alternatives]]
+                buttons=[button(citizen_name(name), "inform", category=name) for name in [predicted, *alternatives]]
                 + [button(NONE_OF_THESE, "deny")],
             )
             return events

@@ -13,6 +13,8 @@ from rasa_sdk.types import DomainDict
 from actions.common import AnswerValidationAction, latest_entity, latest_intent, ticket_number_given, validated_phone
 from actions.rating import ask_ticket_rating
 from bot.personal_data import same_phone
+from bot.rate_limits import LookupGuard, wait_words
+from bot.settings import load
 from bot.ticket_client import TicketBackendUnavailable, TicketClient, TicketNotFound
 from bot.ticket_contract import FINISHED
 
@@ -65,6 +67,11 @@ class ActionTicketStatus(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         number, phone = tracker.get_slot("ticket_number"), tracker.get_slot("lookup_phone")
         events: List[EventType] = [SlotSet("ticket_number", None), SlotSet("lookup_phone", None)]
+        guard = LookupGuard(load().redis_url)  # phone guesses: limited per ticket number and per sender
+        wait = await guard.attempt(number, tracker.sender_id)
+        if wait:
+            dispatcher.utter_message(response="utter_ticket_lookup_throttled", wait=wait_words(wait))
+            return events
         try:
             ticket = await TicketClient.from_settings().get_ticket(number)
         except TicketNotFound:
@@ -75,6 +82,7 @@ class ActionTicketStatus(Action):
         if ticket is None or not same_phone(ticket.get("phone"), phone):
             dispatcher.utter_message(response="utter_ticket_not_found")
             return events
+        await guard.matched(number, tracker.sender_id)
         tell_progress(dispatcher, ticket)
         if ticket["status"] == FINISHED and not ticket.get("rating"):
             events += ask_ticket_rating(dispatcher, ticket["number"])

@@ -124,6 +124,63 @@ class Limiter:
 
 
 def wait_words(seconds: float) -> str:
-    """"3分钟" / "20秒" for a message to the user."""
+    """ "3分钟" / "20秒" for a message to the user."""
     seconds = max(1, int(seconds + 0.999))
     return f"{(seconds + 59) // 60}分钟" if seconds >= 60 else f"{seconds}秒"
+
+
+# ticket look-ups (actions/ticket_status.py): a wrong phone number for a ticket number is a guess. Per
+# ticket number LOOKUP_FREE guesses, then 2, 4, 8 ... up to an hour between them, whoever guesses; per
+# citizen conversation at most LOOKUP_PER_SENDER look-ups that did not match an hour. A matching look-up
+# costs nothing.
+LOOKUP_FREE, LOOKUP_PER_SENDER, LOOKUP_WINDOW = 5, 10, 3600
+
+
+def lookup_limits(number: Optional[str], sender: Optional[str]) -> tuple:
+    """The limits of one ticket look-up."""
+    return (
+        Limit(
+            "lookup-ticket", (number or "").upper(), LOOKUP_FREE, LOOKUP_WINDOW, backoff=True, max_wait=LOOKUP_WINDOW
+        ),
+        Limit("lookup-sender", sender or "", LOOKUP_PER_SENDER, LOOKUP_WINDOW),
+    )
+
+
+class LookupGuard:
+    """Throttles phone guesses on ticket look-ups, in the Redis at `redis_url` (REDIS_URL).
+
+    If Redis cannot be reached the look-up goes ahead (logged): the tracker store lives in the same
+    Redis, so the conversation itself would not be running."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.redis_url = redis_url
+
+    async def _run(self, method: str, number: Optional[str], sender: Optional[str]) -> float:
+        import logging
+
+        import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
+
+        client = aioredis.Redis.from_url(
+            self.redis_url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5
+        )
+        try:
+            limiter = Limiter(client)
+            if method == "attempt":
+                return await limiter.attempt(*lookup_limits(number, sender))
+            await limiter.succeeded(*lookup_limits(number, sender))
+            return 0.0
+        except (RedisError, OSError) as error:
+            logging.getLogger(__name__).warning("ticket look-up limits unavailable (%s); look-up allowed", error)
+            return 0.0
+        finally:
+            await client.close()
+            await client.connection_pool.disconnect()
+
+    async def attempt(self, number: Optional[str], sender: Optional[str]) -> float:
+        """0 when the look-up may go ahead (it is counted), else the seconds to wait."""
+        return await self._run("attempt", number, sender)
+
+    async def matched(self, number: Optional[str], sender: Optional[str]) -> None:
+        """The phone number matched: the look-up is not counted against anyone."""
+        await self._run("matched", number, sender)

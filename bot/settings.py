@@ -59,6 +59,18 @@ class Settings:
     telegram_token: str = ""
     telegram_secret: str = ""
     telegram_api_url: str = "https://api.telegram.org/bot"
+    # security and personal data (docs/security.md)
+    cors_origins: str = ""  # space-separated origins of the sites that embed the widget (Rasa's own always)
+    console_secret: str = ""  # signs console sessions; empty: a random key kept in var_dir (set it on each machine)
+    retention_days: int = 180  # `bianmin purge`: what is older than this many days (see docs/security.md)
+    redis_maxmemory: str = "512mb"  # the Redis `bianmin run` starts: memory limit (policy noeviction)
+    trusted_proxies: str = ""  # space-separated addresses of reverse proxies whose X-Forwarded-For is believed
+
+    @property
+    def rasa_cors_origins(self) -> list:
+        """Origins Rasa answers cross-origin requests from (with credentials): its own and cors_origins."""
+        own = [f"http://{self.host}:{self.rasa_port}", f"http://localhost:{self.rasa_port}"]
+        return own + [origin for origin in self.cors_origins.split() if origin not in own and origin != "*"]
 
     @property
     def outbox_path(self) -> Path:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+from channels.identity import MINIPROGRAM
 from channels.wechat_gate import parse_fields
 from channels.wechat_output import WeChatOutput
 from channels.wechat_retries import dedup_key
@@ -24,6 +25,8 @@ from channels.wechat_webhook import (
 class MiniProgramOutput(WeChatOutput):
     """Customer-service messages of the mini-program."""
 
+    namespace = MINIPROGRAM
+
     @classmethod
     def name(cls) -> str:
         return "miniprogram"
@@ -36,7 +39,8 @@ def incoming_of(fields: Dict[str, Any]) -> Incoming:
         return Incoming(text=str(fields.get("Content", "")))
     if msg_type == "event":
         if str(fields.get("Event", "")).lower() == "user_enter_tempsession":
-            return Incoming(text=GREET_PAYLOAD, metadata={"session_from": fields.get("SessionFrom", "")})
+            return Incoming(text=GREET_PAYLOAD, metadata={"session_from": str(fields.get("SessionFrom", ""))[:200]},
+                            trusted=True)
         return Incoming()
     if msg_type == "image":
         return Incoming(local_reply=IMAGE_RECEIVED)
@@ -47,6 +51,7 @@ class MiniProgramInput(WeChatInputBase):
     """Mini-program customer-service messages: every reply through the customer-service API."""
 
     settings_prefix = "miniprogram"
+    namespace = MINIPROGRAM  # conversations are "mp:<openid>"
     output_class = MiniProgramOutput
 
     @classmethod
@@ -62,6 +67,6 @@ class MiniProgramInput(WeChatInputBase):
         if incoming.local_reply:
             self.tasks.spawn(self.api.send_text(openid, incoming.local_reply))
         elif incoming.text:
-            output = self.get_output_channel()
-            self.tasks.spawn(self.turns.run(on_new_message(await self.user_message(incoming, openid, output))))
+            message, trusted = await self.user_message(incoming, openid, self.get_output_channel())
+            self.tasks.spawn(self.turn(message, trusted, on_new_message))
         return Answer()

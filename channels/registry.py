@@ -12,16 +12,16 @@ from bot.settings import Settings, load
 SOCKETIO = {
     "user_message_evt": "user_uttered",
     "bot_message_evt": "bot_uttered",
-    "session_persistence": True,
+    "redis_manager": True,  # rooms shared by every Rasa server (agents' replies reach any server's sockets)
 }
 
 
 def credentials_for_env(settings: Optional[Settings] = None) -> Dict[str, Any]:
-    """Rasa credentials: REST, socket.io and the web chat page always; WeChat, mini-program and
-    Telegram when their credentials are configured."""
+    """Rasa credentials: the token-protected REST channel, socket.io and the web chat page always; WeChat,
+    mini-program and Telegram when their credentials are configured."""
     settings = settings or load()
     credentials: Dict[str, Any] = {
-        "rest": None,
+        "channels.rest.TokenRestInput": None,
         "channels.socketio.WebChatSocketInput": dict(SOCKETIO),
         "channels.webchat_files.WebChatFiles": None,
     }

@@ -13,7 +13,6 @@ import re
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from redis import asyncio as aioredis
 from sanic import Blueprint, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
@@ -21,7 +20,9 @@ from sanic.response import HTTPResponse
 from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import TelegramError
 
+from bot.redis_client import async_redis
 from bot.settings import Settings, load
+from channels.guard import Guard, Limits
 from channels.tasks import BackgroundTasks
 from channels.telegram_conversations import Conversations, conversation_id
 from channels.telegram_output import CallbackPayloads, LazyBot, TelegramOutput
@@ -64,13 +65,14 @@ def without_mention(text: str, username: str) -> str:
 class TelegramInput(InputChannel):
     """Telegram webhook: messages (text, captions), /start with or without a deep link, button callbacks."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, limits: Optional[Limits] = None) -> None:
         self.secret = settings.telegram_secret
-        self.redis = aioredis.Redis.from_url(settings.redis_url)
+        self.redis = async_redis(settings.redis_url)
         self.bot = LazyBot(settings.telegram_token, settings.telegram_api_url)
         self.payloads = CallbackPayloads(self.redis)
         self.conversations = Conversations(self.redis)
         self.tasks = BackgroundTasks(self.name())
+        self.guard = Guard(self.redis, limits)
 
     @classmethod
     def name(cls) -> str:
@@ -82,10 +84,11 @@ class TelegramInput(InputChannel):
         return cls(load())
 
     def get_output_channel(self) -> OutputChannel:
-        return TelegramOutput(self.bot, self.payloads, self.conversations)
+        return TelegramOutput(self.bot, self.payloads, self.conversations, self.guard.offered)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = Blueprint("bianmin_telegram_webhook", __name__)
+        self.guard.attach(hook)
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -145,18 +148,20 @@ class TelegramInput(InputChannel):
         if not text:
             await output.send_text_message(conversation, NOT_TEXT)
             return
-        if text == "/start" or text.startswith("/start "):
+        greeting = text == "/start" or text.startswith("/start ")
+        if greeting:
             if not group and await self._follow_deep_link(text[len("/start"):].strip(), user_id, output):
                 return
             if not group:
                 await self.conversations.stay_private(user_id)
-                conversation = str(message.chat.id)
+                conversation = conversation_id(message.chat.id, None, False)
             text = GREET_PAYLOAD
         user = message.from_user
         metadata = {"telegram_user": user.username or user.full_name}
         if message.photo:
             metadata["photo"] = True
-        await on_new_message(UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata))
+        await self.guard.handle(UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata),
+                                on_new_message, trusted=greeting)
 
     async def _follow_deep_link(self, token: str, user_id: int, output: OutputChannel) -> bool:
         """/start <token>: moves the invited group conversation here and asks its question again."""
@@ -164,7 +169,7 @@ class TelegramInput(InputChannel):
             return False
         accepted = await self.conversations.accept(token, user_id)
         if accepted is None:
-            await output.send_text_message(str(user_id), LINK_EXPIRED)
+            await output.send_text_message(conversation_id(user_id, None, False), LINK_EXPIRED)
             return True
         conversation, question = accepted
         await output.send_response(conversation, question)
@@ -186,4 +191,6 @@ class TelegramInput(InputChannel):
             return
         user = query.from_user
         metadata = {"telegram_user": user.username or user.full_name}
-        await on_new_message(UserMessage(payload, output, conversation, input_channel=self.name(), metadata=metadata))
+        # callback_data comes from the client: a payload is taken only if the bot offered it (channels.guard)
+        await self.guard.handle(UserMessage(payload, output, conversation, input_channel=self.name(), metadata=metadata),
+                                on_new_message)

@@ -1,7 +1,7 @@
 """Who a Telegram conversation is with, and where its messages go.
 
-A private chat is one conversation (id: the chat id). In a group, every member who talks to the bot has a
-conversation of their own (id: "<chat id>:<user id>"), answered in the group. When the bot asks such a
+A private chat is one conversation (id: "tg:<chat id>"). In a group, every member who talks to the bot has a
+conversation of their own (id: "tg:<chat id>:<user id>"), answered in the group. When the bot asks such a
 conversation for personal data (phone, address, name), it does not ask in the group: it posts a deep link
 (t.me/<bot>?start=<token>), and once the member opens it the conversation moves to their private chat
 (their private messages continue it; its replies go there) for a day, or until they send a plain /start.
@@ -15,6 +15,8 @@ from typing import Any, Dict, Optional, Tuple
 
 from redis import asyncio as aioredis
 
+from channels.identity import TELEGRAM, conversation_of, native_of
+
 MOVED_SECONDS = 24 * 3600
 INVITE_SECONDS = 24 * 3600
 # the bot's questions for personal data (Rasa puts the response name in the message's `utter_action`)
@@ -23,11 +25,12 @@ PERSONAL_QUESTION = re.compile(r"^utter_ask_(address|person_name|phone|lookup_ph
 
 def conversation_id(chat_id: int, user_id: Optional[int], group: bool) -> str:
     """The conversation of `user_id` in the chat: the chat itself when private, the member's own in a group."""
-    return f"{chat_id}:{user_id}" if group and user_id is not None else str(chat_id)
+    return conversation_of(TELEGRAM, f"{chat_id}:{user_id}" if group and user_id is not None else chat_id)
 
 
 def chat_and_member(conversation: str) -> Tuple[str, Optional[int]]:
     """(chat id, member's user id or None for a private chat) of a conversation id."""
+    conversation = native_of(conversation, TELEGRAM)
     chat, _, member = conversation.rpartition(":")
     if chat and member.isdigit():
         return chat, int(member)
@@ -53,7 +56,7 @@ class Conversations:
     async def of_private_chat(self, user_id: int) -> str:
         """The conversation a member's private messages continue: a moved group one, else the chat's own."""
         moved = await self.redis.get(f"telegram:private:{user_id}")
-        return moved.decode() if moved else str(user_id)
+        return moved.decode() if moved else conversation_id(user_id, None, False)
 
     async def invite(self, conversation: str, user_id: int, question: Dict[str, Any]) -> str:
         """A deep-link token that moves `conversation` to `user_id`'s private chat and asks `question` there."""

@@ -10,6 +10,7 @@ from rasa.core.channels.channel import OutputChannel
 from redis import asyncio as aioredis
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
+from channels.guard import OfferedPayloads
 from channels.splitting import split_text
 from channels.telegram_conversations import Conversations, asks_for_personal_data, chat_and_member
 from channels.text import Button, buttons_of, message_text
@@ -74,10 +75,12 @@ class LazyBot:
 class TelegramOutput(OutputChannel):
     """Sends bot messages with sendMessage; buttons become an inline keyboard."""
 
-    def __init__(self, bot: LazyBot, payloads: CallbackPayloads, conversations: Conversations) -> None:
+    def __init__(self, bot: LazyBot, payloads: CallbackPayloads, conversations: Conversations,
+                 offered: Optional[OfferedPayloads] = None) -> None:
         self.bot = bot
         self.payloads = payloads
         self.conversations = conversations
+        self.offered = offered
 
     @classmethod
     def name(cls) -> str:
@@ -85,6 +88,8 @@ class TelegramOutput(OutputChannel):
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         """To the conversation's chat; in a group, a question for personal data becomes a deep link."""
+        if self.offered is not None:
+            await self.offered.remember_message(recipient_id, message)
         chat, member = chat_and_member(recipient_id)
         if member is not None:
             moved = await self.conversations.moved_to(recipient_id)

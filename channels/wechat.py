@@ -9,11 +9,12 @@ gets the CPU late (an overloaded loop) answers "success" rather than a passive r
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Optional
 
 from wechatpy import create_reply, events, messages, parse_message
 
 from bot.settings import Settings
+from channels.guard import Limits
 from channels.wechat_gate import parse_fields
 from channels.wechat_output import WeChatOutput
 from channels.wechat_retries import dedup_key
@@ -56,9 +57,9 @@ def incoming_of(msg: Any) -> Incoming:
     if isinstance(msg, messages.ImageMessage):
         return Incoming(local_reply=IMAGE_RECEIVED)
     if isinstance(msg, (events.SubscribeEvent, events.SubscribeScanEvent)):
-        return Incoming(text=GREET_PAYLOAD)
+        return Incoming(text=GREET_PAYLOAD, trusted=True)
     if isinstance(msg, events.ClickEvent):
-        return Incoming(text=menu_payload(msg.key))
+        return Incoming(text=menu_payload(msg.key), trusted=True)
     if isinstance(msg, messages.BaseMessage) and msg.type != "event":
         return Incoming(local_reply=UNSUPPORTED_MESSAGE)
     return Incoming()  # other events (unsubscribe, view, location reports): nothing to say
@@ -68,8 +69,8 @@ class WeChatInput(WeChatInputBase):
     """Official Account: passive replies for fast turns, customer-service messages for slow ones."""
 
     def __init__(self, settings: Settings, passive_window: float = PASSIVE_WINDOW,
-                 turns_at_once: int = TURNS_AT_ONCE) -> None:
-        super().__init__(settings, turns_at_once)
+                 turns_at_once: int = TURNS_AT_ONCE, limits: Optional[Limits] = None) -> None:
+        super().__init__(settings, turns_at_once, limits)
         self.passive_window = passive_window
 
     @classmethod
@@ -91,19 +92,20 @@ class WeChatInput(WeChatInputBase):
             return Answer(create_reply(incoming.local_reply, msg).render())
         if not incoming.text:
             return Answer()
-        output = WeChatOutput(self.api, self.choices, buffered=True)
-        message = await self.user_message(incoming, msg.source, output)
-        turn = self.tasks.spawn(self.turns.run(on_new_message(message)))
+        output = WeChatOutput(self.api, self.choices, buffered=True, offered=self.guard.offered)
+        message, trusted = await self.user_message(incoming, msg.source, output)
+        conversation = message.sender_id
+        turn = self.tasks.spawn(self.turn(message, trusted, on_new_message))
         loop = asyncio.get_running_loop()
         try:
             await asyncio.wait({turn}, timeout=max(0.0, deadline - loop.time()))
         except asyncio.CancelledError:  # WeChat hung up: everything goes through the API
-            self.tasks.spawn(output.release(msg.source))
+            self.tasks.spawn(output.release(conversation))
             raise
         # a passive reply only if the handler runs soon enough after the deadline, else "success"
         in_time = turn.done() and loop.time() <= deadline + PASSIVE_GRACE
         passive = output.take_passive(PASSIVE_LIMIT) if in_time else None
         answer = Answer(create_reply(passive, msg).render()) if passive else Answer()
         # whatever did not fit follows the passive reply; everything a slow turn says goes through the API
-        self.tasks.spawn(output.release(msg.source, after=answer.written if passive else None))
+        self.tasks.spawn(output.release(conversation, after=answer.written if passive else None))
         return answer

@@ -8,6 +8,8 @@ from typing import Any, Dict, List, Optional
 
 from rasa.core.channels.channel import OutputChannel
 
+from channels.guard import OfferedPayloads
+from channels.identity import WECHAT, native_of
 from channels.numbered_choices import NumberedChoices
 from channels.splitting import CHARACTER, SENTENCE, cut, utf8_len
 from channels.text import Button, render_message
@@ -19,12 +21,17 @@ PASSIVE_WRITE_WAIT = 5.0  # seconds the rest waits at most for the passive reply
 
 
 class WeChatOutput(OutputChannel):
-    """Sends bot messages as customer-service messages; while `buffered`, keeps them for a passive reply."""
+    """Sends bot messages as customer-service messages; while `buffered`, keeps them for a passive reply.
+    Recipients are conversations ("wechat:<openid>"); the API gets the openid."""
 
-    def __init__(self, api: WeChatApi, choices: NumberedChoices, buffered: bool = False) -> None:
+    namespace = WECHAT
+
+    def __init__(self, api: WeChatApi, choices: NumberedChoices, buffered: bool = False,
+                 offered: Optional[OfferedPayloads] = None) -> None:
         self.api = api
         self.choices = choices
         self.buffered = buffered
+        self.offered = offered
         self.pending: List[str] = []
         self.shown: List[Button] = []  # the numbered choices this output has shown
         self.sender = uuid.uuid4().hex  # one turn, or one agent reply: its choices stand together
@@ -40,12 +47,17 @@ class WeChatOutput(OutputChannel):
             text, buttons = render_message(message, first_number=len(self.shown) + 1)
             self.shown.extend(buttons)
             await self.choices.shown(recipient_id, self.sender, self.shown)
+            if self.offered is not None and buttons:
+                await self.offered.remember(recipient_id, [payload for _, payload in buttons])
             if not text:
                 return
             if self.buffered:
                 self.pending.append(text)
             else:
-                await self.api.send_text(recipient_id, text)
+                await self.api.send_text(self.openid(recipient_id), text)
+
+    def openid(self, conversation: str) -> str:
+        return native_of(conversation, self.namespace)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
@@ -82,4 +94,4 @@ class WeChatOutput(OutputChannel):
             self.buffered = False
             pending, self.pending = self.pending, []
             if pending:
-                await self.api.send_texts(recipient_id, pending)
+                await self.api.send_texts(self.openid(recipient_id), pending)

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 from xml.parsers.expat import ExpatError
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from redis import asyncio as aioredis
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.handoff import HandoffStore
+from bot.redis_client import async_redis
 from bot.settings import Settings, load
+from channels.guard import Guard, Limits
+from channels.identity import WECHAT, conversation_of
 from channels.numbered_choices import NumberedChoices
 from channels.tasks import BackgroundTasks, TurnSlots
 from channels.wechat_api import WeChatAccount, WeChatApi
@@ -41,6 +43,7 @@ class Incoming:
     text: Optional[str] = None
     metadata: Dict[str, Any] = field(default_factory=dict)
     local_reply: Optional[str] = None
+    trusted: bool = False  # made by the connector (a menu key, a greeting), not typed by the citizen
 
 
 @dataclass
@@ -55,11 +58,12 @@ class WeChatInputBase(InputChannel):
     """Webhook of a WeChat app; subclasses say what a verified push is answered (`handle_push`)."""
 
     settings_prefix = "wechat"
+    namespace = WECHAT  # conversations are "wechat:<openid>" (channels.identity)
     output_class = WeChatOutput
 
-    def __init__(self, settings: Settings, turns_at_once: int = TURNS_AT_ONCE) -> None:
+    def __init__(self, settings: Settings, turns_at_once: int = TURNS_AT_ONCE, limits: Optional[Limits] = None) -> None:
         self.account = WeChatAccount.from_settings(settings, self.settings_prefix)
-        self.redis = aioredis.Redis.from_url(settings.redis_url)
+        self.redis = async_redis(settings.redis_url)
         self.handoff = HandoffStore.from_url(settings.redis_url)
         self.api = WeChatApi(self.account, self.redis)
         self.gate = PushGate(self.account)
@@ -67,6 +71,7 @@ class WeChatInputBase(InputChannel):
         self.choices = NumberedChoices(self.redis, self.handoff, self.name())
         self.tasks = BackgroundTasks(self.name())
         self.turns = TurnSlots(turns_at_once)
+        self.guard = Guard(self.redis, limits)
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
@@ -75,7 +80,7 @@ class WeChatInputBase(InputChannel):
 
     def get_output_channel(self) -> OutputChannel:
         """Customer-service messages: how agents' replies and ticket notices reach the citizen."""
-        return self.output_class(self.api, self.choices)
+        return self.output_class(self.api, self.choices, offered=self.guard.offered)
 
     async def handle_push(self, plaintext: str, on_new_message: OnNewMessage, started: float) -> Answer:
         """Answers one verified push (plaintext) that arrived at loop time `started`."""
@@ -83,6 +88,7 @@ class WeChatInputBase(InputChannel):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = Blueprint(f"{self.name()}_webhook", __name__)
+        self.guard.attach(hook)
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -122,7 +128,18 @@ class WeChatInputBase(InputChannel):
 
         return hook
 
-    async def user_message(self, incoming: Incoming, openid: str, output: OutputChannel) -> UserMessage:
-        """The Rasa message for `incoming`; a typed choice number becomes that choice's payload."""
-        text = await self.choices.resolve(openid, incoming.text) or incoming.text
-        return UserMessage(text, output, openid, input_channel=self.name(), metadata=incoming.metadata or None)
+    def conversation(self, openid: str) -> str:
+        return conversation_of(self.namespace, openid)
+
+    async def user_message(self, incoming: Incoming, openid: str, output: OutputChannel) -> Tuple[UserMessage, bool]:
+        """The Rasa message for `incoming`, and whether its text is trusted (not typed: a menu key, a
+        greeting, or a typed choice number, which becomes that choice's payload)."""
+        conversation = self.conversation(openid)
+        choice = await self.choices.resolve(conversation, incoming.text)
+        message = UserMessage(choice or incoming.text, output, conversation, input_channel=self.name(),
+                              metadata=incoming.metadata or None)
+        return message, bool(choice) or incoming.trusted
+
+    def turn(self, message: UserMessage, trusted: bool, on_new_message: OnNewMessage) -> Awaitable[Any]:
+        """The Rasa turn of `message` once a slot is free, through the guard (channels.guard)."""
+        return self.turns.run(self.guard.handle(message, on_new_message, trusted=trusted))

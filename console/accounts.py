@@ -8,6 +8,7 @@ Passwords are stored as salted scrypt hashes, never in clear.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -61,6 +62,12 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash no password matches in practice, made once per process, checked for unknown names."""
+    return hash_password(secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,9 @@ class Accounts:
         """The account if the password is right, else None (same work done for unknown names)."""
         with self.engine.connect() as connection:
             row = connection.execute(sa.select(agents).where(agents.c.name == name)).first()
-        stored = row.password_hash if row else hash_password("timing-equaliser")
+        # an unknown name costs exactly one scrypt too (against a hash made once), so login timing does not
+        # tell which names exist
+        stored = row.password_hash if row else _dummy_hash()
         if not verify_password(password or "", stored) or row is None:
             return None
         return Agent(row.name, row.display_name, bool(row.supervisor))

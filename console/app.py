@@ -11,19 +11,20 @@ from pathlib import Path
 from string import Template
 from typing import Any, Dict, Optional
 
-import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.categories import CATEGORIES
 from bot.handoff import HandoffStore
 from bot.personal_data import mask_deep
 from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.redis_client import async_redis
 from bot.settings import Settings
 from bot.threads import in_thread
 from bot.ticket_client import TicketClient
 from bot.ticket_contract import RATINGS
 from console import desk
 from console.accounts import Accounts
+from console.audit import AUDIT, AuditLog, audit_middleware
 from console.auth import (
     COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -32,7 +33,9 @@ from console.auth import (
     Session,
     Sessions,
     auth_middleware,
+    client_ip,
     same_token,
+    session_secret,
 )
 from console.conversations import ConsoleError, Conversations, list_item
 
@@ -69,7 +72,7 @@ def _session(request: web.Request) -> Session:
 async def _json_body(request: web.Request) -> Dict[str, Any]:
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[...]]]]" nested thousands deep
         raise ConsoleError(400, "请求内容不是有效的JSON") from None
     if not isinstance(body, dict):
         raise ConsoleError(400, "请求内容必须是JSON对象")
@@ -122,12 +125,9 @@ async def login(request: web.Request) -> web.Response:
         return await login_page(request, "页面已过期，请重新登录。", 403)
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
     sessions: Sessions = request.app[SESSIONS]
-    if await sessions.too_many_failures(name):
-        return await login_page(request, "密码错误次数过多，请15分钟后再试。", 429)
-    agent = await in_thread(request.app[ACCOUNTS].authenticate, name, password)
+    agent, refusal, status = await sessions.log_in(name, password, client_ip(request))
     if agent is None:
-        await sessions.record_failure(name)
-        return await login_page(request, "用户名或密码错误。", 401)
+        return await login_page(request, refusal, status)
     response = web.HTTPFound("/")
     response.set_cookie(
         COOKIE,
@@ -391,9 +391,9 @@ async def api_stream(request: web.Request) -> web.StreamResponse:
 async def _connections(app: web.Application):
     """Opens the connections to Redis, Rasa and the ticket backend on start-up; closes them on clean-up."""
     settings = app[SETTINGS]
-    redis_client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=2)
+    redis_client = async_redis(settings.redis_url, decode_responses=True, socket_connect_timeout=2)
     rasa = RasaClient(settings)
-    app[SESSIONS] = Sessions(redis_client)
+    app[SESSIONS] = Sessions(redis_client, session_secret(settings), app[ACCOUNTS], settings.trusted_proxies.split())
     app[STORE] = HandoffStore(redis_client)
     app[CONVERSATIONS] = Conversations(app[STORE], rasa, TicketClient.from_settings(settings), settings.timezone)
     yield
@@ -429,9 +429,10 @@ ROUTES = [
 
 def create_app(settings: Settings, accounts: Optional[Accounts] = None) -> web.Application:
     """The console app for `settings` (Redis, Rasa, ticket backend and accounts database)."""
-    app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=256 * 1024)
+    app = web.Application(middlewares=[audit_middleware, error_middleware, auth_middleware], client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app[ACCOUNTS] = accounts or Accounts(settings.database_url)
+    app[AUDIT] = AuditLog(app[ACCOUNTS].engine)
     app.cleanup_ctx.append(_connections)
     app.add_routes(ROUTES)
     return app

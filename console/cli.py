@@ -54,6 +54,10 @@ def _passwd(accounts: Accounts, args: argparse.Namespace) -> int:
     accounts.set_password(args.name, password)
     if args.name == "admin":
         first_password_file(load().var_dir).unlink(missing_ok=True)
+    try:  # sessions made with the old password end anyway (console.auth checks it); this ends them at once
+        asyncio.run(_log_out(args.name))
+    except (OSError, RedisError):
+        print("warning: Redis unreachable; the agent's open sessions end at their next request", file=sys.stderr)
     print(f"password of {args.name} changed" + (f" to {password}" if generated else ""))
     return 0
 

@@ -24,12 +24,28 @@ NOT_A_QUESTION = frozenset(
 )
 HUMAN_WORDS = re.compile(r"^(转|找|要|接)?(人工|真人|客服|人工客服|接线员)+(服务|客服)?[!！。.？?]*$")
 TIME_WORDS = re.compile(
-    r"(今天|昨天|前天|昨晚|今晚|今早|上午|下午|晚上|凌晨|上周|本周|这周|最近|每天|每晚|"
+    r"(已经?[一二三四五六七八九十两几半\d]+(?:天|周|个?星期|个?月|年)了?|今天|昨天|前天|昨晚|今晚|今早|上午|下午|晚上|凌晨|上周|本周|这周|最近|每天|每晚|"
     r"\d{1,2}月\d{1,2}[日号]|\d{1,2}[点:：]\d{0,2}分?|周[一二三四五六日天]|星期[一二三四五六日天])[^，。,.!！?？]{0,8}"
 )
 ADDRESS_WORDS = re.compile(
-    r"[\u4e00-\u9fa5A-Za-z0-9]{2,16}(小区|路|街|大道|巷|村|社区|广场|花园|公寓|大厦)[\u4e00-\u9fa5A-Za-z0-9号楼栋单元]{0,12}"
+    r"[\u4e00-\u9fa5A-Za-z0-9]{2,10}?(?:小区|大道|路(?![灯口面边上])|街(?!道办)|巷|村|社区|广场|花园|公寓|大厦)"
+    r"[0-9一二三四五六七八九十东西南北门号楼栋单元期座室A-Za-z-]{0,10}"
 )
+PLACE_END = re.compile(r"[，。,.!！?？;；\s]")
+
+
+def find_address(words: str) -> Optional[str]:
+    """The place the citizen named: what follows a district's name, else the last "…小区/路/街…" phrase."""
+    from bot.places import district_names
+
+    for written in sorted(district_names(), key=len, reverse=True):
+        at = words.rfind(written)
+        if written and at >= 0:
+            rest = PLACE_END.split(words[at + len(written) :], 1)[0]
+            if len(rest) >= 2:
+                return written + rest[:24]
+    found = list(ADDRESS_WORDS.finditer(words))
+    return found[-1].group(0) if found else None
 
 
 def _intent(event: Mapping[str, Any]) -> str:
@@ -82,8 +98,7 @@ def ticket_draft(
             department = None
     address = slots.get("address")
     if not address:
-        found = ADDRESS_WORDS.search(words)
-        address = found.group(0) if found else None
+        address = find_address(words)
     occurred = slots.get("occurred_at")
     if not occurred:
         found = TIME_WORDS.search(words)

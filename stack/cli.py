@@ -1,4 +1,5 @@
-"""The `bianmin` command: train, run, status, shell, classify, kb, routing, agents."""
+"""The `bianmin` command: train, run, status, shell, classify, kb, routing, purge, agents."""
+
 from __future__ import annotations
 
 import argparse
@@ -33,24 +34,28 @@ def _status(args: argparse.Namespace) -> int:
     url = health_url(load())
     report = fetch(url)
     if report is None:
-        print(f"bianmin: nothing answers at {url}: the assistant is not running (start it with `make run`).",
-              file=sys.stderr)
+        print(
+            f"bianmin: nothing answers at {url}: the assistant is not running (start it with `make run`).",
+            file=sys.stderr,
+        )
         return 2
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report))
     return 0 if report["ok"] else 1
 
 
-def _post_json(url: str, body: dict) -> list:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
+def _post_json(url: str, body: dict, token: str = "") -> list:
+    headers = {"Content-Type": "application/json"}
+    if token:  # the REST channel takes only callers holding the Rasa token (channels/rest.py)
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read() or b"[]")
 
 
 def _shell(args: argparse.Namespace) -> int:
     """Chat with the running assistant through its REST channel; numbers pick buttons."""
-    url = f"{load().rasa_url}/webhooks/rest/webhook"
+    settings = load()
+    url = f"{settings.rasa_url}/webhooks/rest/webhook"
     sender = f"shell-{uuid.uuid4().hex[:8]}"
     buttons: List[dict] = []
     print("和12345智能客服对话（输入数字选择按钮，Ctrl-D 退出）")
@@ -63,7 +68,7 @@ def _shell(args: argparse.Namespace) -> int:
         if text.isdigit() and 0 < int(text) <= len(buttons):
             text = buttons[int(text) - 1]["payload"]
         try:
-            replies = _post_json(url, {"sender": sender, "message": text})
+            replies = _post_json(url, {"sender": sender, "message": text}, settings.rasa_token)
         except (urllib.error.URLError, OSError):
             print(f"bianmin: the assistant does not answer at {url}: start it first with `make run`.", file=sys.stderr)
             return 1
@@ -117,6 +122,12 @@ def _routing(args: argparse.Namespace) -> int:
     return learn_main(args.rest, load().var_dir / "routing", _ticket_training_rows)
 
 
+def _purge(args: argparse.Namespace) -> int:
+    from stack.purge import main as purge_main
+
+    return purge_main(args.days, load())
+
+
 def _agents(args: argparse.Namespace) -> int:
     from console.cli import main as console_main
 
@@ -131,12 +142,15 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="train even if the model is up to date")
     train.set_defaults(func=_train)
     commands.add_parser("run", help="run the whole assistant").set_defaults(func=_run)
-    status = commands.add_parser("status", help="each part of the running assistant: up or down, since when, restarts; the outbox")
+    status = commands.add_parser(
+        "status", help="each part of the running assistant: up or down, since when, restarts; the outbox"
+    )
     status.add_argument("--json", action="store_true", help="print the health URL's JSON")
     status.set_defaults(func=_status)
     commands.add_parser("shell", help="chat with the running assistant in the terminal").set_defaults(func=_shell)
     commands.add_parser(
-        "classify", help='JSON lines {"id","title","text"} on stdin -> {"id","category","confidence","subcategory","department"}'
+        "classify",
+        help='JSON lines {"id","title","text"} on stdin -> {"id","category","confidence","subcategory","department"}',
     ).set_defaults(func=_classify)
     kb = commands.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
     search = kb.add_parser("search", help="search the knowledge base as the assistant does")
@@ -145,10 +159,17 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("--channel", default=None)
     search.add_argument("--answers", action="store_true", help="print the answers too")
     search.set_defaults(func=_kb_search)
-    routing = commands.add_parser("routing", help="routing tools: `bianmin routing learn --history FILE...` (see --help)")
+    routing = commands.add_parser(
+        "routing", help="routing tools: `bianmin routing learn --history FILE...` (see --help)"
+    )
     routing.add_argument("routing_command", choices=["learn"])
     routing.add_argument("rest", nargs=argparse.REMAINDER)
     routing.set_defaults(func=_routing)
+    purge = commands.add_parser(
+        "purge", help="delete personal data older than BIANMIN_RETENTION_DAYS (docs/security.md)"
+    )
+    purge.add_argument("--days", type=int, default=None, help="retention in days (default: BIANMIN_RETENTION_DAYS)")
+    purge.set_defaults(func=_purge)
     agents = commands.add_parser("agents", help="manage agent-console accounts (see `bianmin agents --help`)")
     agents.add_argument("rest", nargs=argparse.REMAINDER)
     agents.set_defaults(func=_agents)

@@ -8,13 +8,14 @@
 
 It runs on its own thread and event loop inside the `bianmin run` process.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 import threading
-from typing import Callable, Optional
+from typing import AsyncIterator, Callable, Optional
 
 import aiohttp
 from aiohttp import web
@@ -44,18 +45,19 @@ def create_app(actions_url: str, status: Callable[[], dict]) -> web.Application:
                 return web.Response(body=await answer.read(), status=answer.status, content_type="application/json")
         except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
             call = json.loads(body or b"{}")
-            logger.warning("action server unavailable for %s (%s): the citizen is told to retry shortly",
-                           call.get("next_action"), error.__class__.__name__)
+            logger.warning(
+                "action server unavailable for %s (%s): the citizen is told to retry shortly",
+                call.get("next_action"),
+                error.__class__.__name__,
+            )
             return web.json_response(recovery.answer(call), dumps=_dumps)
 
-    async def open_session(app: web.Application) -> None:
+    async def client_session(app: web.Application) -> AsyncIterator[None]:
         app[SESSION] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT))
-
-    async def close_session(app: web.Application) -> None:
+        yield
         await app[SESSION].close()
 
-    app.on_startup.append(open_session)
-    app.on_cleanup.append(close_session)
+    app.cleanup_ctx.append(client_session)
     app.router.add_get("/health", health)
     app.router.add_post("/webhook", relay)
     return app
@@ -89,6 +91,7 @@ class Gateway:
                 return
             started.set()
             self._loop.run_forever()
+            assert self._runner is not None
             self._loop.run_until_complete(self._runner.cleanup())
             self._loop.close()
 

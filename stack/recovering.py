@@ -6,12 +6,15 @@ server (stack/gateway.py) answers such a call itself: once per citizen message, 
 a form's validation action, it also undoes the slots the citizen's message filled, so that the form asks
 the same question again instead of accepting an answer nobody checked.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Tuple
 
-NOTICE = "抱歉，系统正在恢复中，刚才的消息没能处理。请您稍等一两分钟再发一次；如遇紧急情况，请直接拨打 110 / 119 / 120。"
+NOTICE = (
+    "抱歉，系统正在恢复中，刚才的消息没能处理。请您稍等一两分钟再发一次；如遇紧急情况，请直接拨打 110 / 119 / 120。"
+)
 REQUESTED_SLOT = "requested_slot"
 REMEMBERED = 2000  # citizen messages whose notice was sent, kept to send it once
 
@@ -47,12 +50,9 @@ def undo_latest_slots(events: List[dict], domain: Dict[str, Any]) -> List[dict]:
     last_user = max((i for i, event in enumerate(events) if event.get("event") == "user"), default=None)
     if last_user is None:
         return []
-    before, after = events[:last_user], events[last_user + 1:]
+    before, after = events[:last_user], events[last_user + 1 :]
     filled = {e["name"] for e in after if e.get("event") == "slot" and e.get("name") != REQUESTED_SLOT}
-    return [
-        {"event": "slot", "name": name, "value": _value_before(name, before, domain)}
-        for name in sorted(filled)
-    ]
+    return [{"event": "slot", "name": name, "value": _value_before(name, before, domain)} for name in sorted(filled)]
 
 
 def _value_before(name: str, events: List[dict], domain: Dict[str, Any]) -> Optional[Any]:

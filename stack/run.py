@@ -5,6 +5,7 @@ the tests start is exactly what a user starts. Once started, a part that crashes
 others keep serving (stack/supervisor.py); the supervisor's endpoint (stack/gateway.py) serves the
 health URL and relays Rasa's action calls.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,10 +24,10 @@ from urllib.parse import urlparse
 
 import yaml
 
-from stack.gateway import Gateway, create_app
-from stack.training import ensure_model
-from stack.supervisor import UP, RestartPolicy, Service, Supervisor
 from bot.settings import Settings, to_env
+from stack.gateway import Gateway, create_app
+from stack.supervisor import UP, RestartPolicy, Service, Supervisor
+from stack.training import ensure_model
 
 logger = logging.getLogger("bianmin.stack")
 REDIS_WAIT = 30.0  # seconds to wait for a configured Redis that does not answer yet
@@ -47,8 +48,10 @@ def redis_reachable(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def redis_argv(port: int, data_dir: Path) -> List[str]:
-    """A redis-server on 127.0.0.1:`port` that keeps its data in an append-only file in `data_dir`."""
+def redis_argv(port: int, data_dir: Path, maxmemory: str = "512mb") -> List[str]:
+    """A redis-server on 127.0.0.1:`port` that keeps its data in an append-only file in `data_dir`, with a
+    memory limit and the noeviction policy: when full, writes fail with an explicit OOM error (logged by
+    the part that wrote) instead of Redis silently evicting conversations, locks or handoffs."""
     server = shutil.which("redis-server")
     if server is None:
         raise StackError(
@@ -56,8 +59,25 @@ def redis_argv(port: int, data_dir: Path) -> List[str]:
             "(or `brew install redis`), or set REDIS_URL to a running Redis."
         )
     data_dir.mkdir(parents=True, exist_ok=True)
-    return [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-            "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""]
+    return [
+        server,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data_dir),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
+        "--maxmemory",
+        maxmemory,
+        "--maxmemory-policy",
+        "noeviction",
+    ]
 
 
 def wait_for_redis(url: str, wait: float = REDIS_WAIT) -> None:
@@ -69,6 +89,27 @@ def wait_for_redis(url: str, wait: float = REDIS_WAIT) -> None:
         if time.monotonic() > deadline:
             raise StackError(f"Redis does not answer at REDIS_URL={url}: start it or fix REDIS_URL.")
         time.sleep(0.5)
+
+
+def warn_if_redis_evicts(url: str) -> Optional[str]:
+    """A configured Redis whose policy may evict keys (conversations, locks, handoffs) silently: logged
+    once at start with the fix (docs/security.md). Returns the warning, or None."""
+    import redis
+
+    try:
+        policy = redis.Redis.from_url(url, socket_timeout=2).config_get("maxmemory-policy").get("maxmemory-policy")
+    except (redis.RedisError, OSError):  # CONFIG may be disabled on a managed Redis
+        return None
+    if isinstance(policy, bytes):
+        policy = policy.decode()
+    if policy in (None, "noeviction"):
+        return None
+    warning = (
+        f"Redis at {url} has maxmemory-policy {policy}: when it is full it evicts conversations "
+        "silently; set `maxmemory-policy noeviction` (docs/security.md)"
+    )
+    logger.warning(warning)
+    return warning
 
 
 def should_start_redis(settings: Settings) -> bool:
@@ -88,8 +129,12 @@ def ensure_redis(settings: Settings, data_dir: Path) -> Optional[subprocess.Pope
         return None
     port = urlparse(settings.redis_url).port or 6379
     with open(data_dir / "redis.log", "ab") as log:
-        process = subprocess.Popen(redis_argv(port, data_dir), stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            redis_argv(port, data_dir, settings.redis_maxmemory),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     for _ in range(50):
         if redis_reachable(settings.redis_url):
             return process
@@ -146,10 +191,25 @@ def services(settings: Settings, model: Path, credentials: Path) -> List[Service
         Service(
             "rasa",
             [
-                python, "-m", "rasa", "run", "--model", str(model), "--enable-api",
-                "--auth-token", settings.rasa_token, "--port", str(settings.rasa_port),
-                "--interface", host, "--cors", "*", "--credentials", str(credentials),
-                "--endpoints", "endpoints.yml",
+                python,
+                "-m",
+                "rasa",
+                "run",
+                "--model",
+                str(model),
+                "--enable-api",
+                "--auth-token",
+                settings.rasa_token,
+                "--port",
+                str(settings.rasa_port),
+                "--interface",
+                host,
+                "--cors",  # the Rasa server's own origin and the sites that embed the widget, never "*"
+                *settings.rasa_cors_origins,
+                "--credentials",
+                str(credentials),
+                "--endpoints",
+                "endpoints.yml",
             ],
             _http_ready(f"http://{host}:{settings.rasa_port}/status?token={settings.rasa_token}"),
             env={"BIANMIN_ACTIONS_URL": relay_url(settings)},
@@ -181,8 +241,13 @@ class Stack:
     this stack's own (tests use a private one). `policy`: when to restart a crashed part.
     """
 
-    def __init__(self, settings: Settings, extra_env: Optional[Dict[str, str]] = None,
-                 start_redis: Optional[bool] = None, policy: Optional[RestartPolicy] = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        extra_env: Optional[Dict[str, str]] = None,
+        start_redis: Optional[bool] = None,
+        policy: Optional[RestartPolicy] = None,
+    ) -> None:
         self.settings = settings
         self.extra_env = extra_env or {}
         self.start_redis = start_redis
@@ -235,10 +300,12 @@ class Stack:
         start = should_start_redis(self.settings) if self.start_redis is None else self.start_redis
         if not start:
             wait_for_redis(self.settings.redis_url)
+            warn_if_redis_evicts(self.settings.redis_url)
             return None
         port = urlparse(self.settings.redis_url).port or 6379
         url = self.settings.redis_url
-        return Service("redis", redis_argv(port, self.settings.var_dir / "redis"), lambda: redis_reachable(url))
+        argv = redis_argv(port, self.settings.var_dir / "redis", self.settings.redis_maxmemory)
+        return Service("redis", argv, lambda: redis_reachable(url))
 
     def _open_gateway(self) -> None:
         s = self.settings
@@ -251,33 +318,42 @@ class Stack:
                 "Set BIANMIN_SUPERVISOR_PORT to use another one."
             ) from error
 
+    @property
+    def running(self) -> Supervisor:
+        """The supervisor of the started stack."""
+        if self.supervisor is None:
+            raise StackError("the stack is not started")
+        return self.supervisor
+
     def service(self, name: str) -> Service:
         """The service called `name` (redis when the stack started it, tickets, actions, rasa, console)."""
         return next(service for service in self.services if service.name == name)
 
     def stop_service(self, name: str) -> None:
         """Stops one service on purpose: it is not restarted until start_service()."""
-        self.supervisor.stop(self.service(name))
+        self.running.stop(self.service(name))
 
     def start_service(self, name: str, timeout: float = 240.0) -> None:
         """Starts a service stopped with stop_service() again and waits until it answers."""
         service = self.service(name)
-        self.supervisor.launch(service)
+        self.running.launch(service)
         self._wait_ready([service], timeout)
 
     def _wait_ready(self, services: List[Service], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         for service in services:
+            process = service.process
+            assert process is not None, "launch() the service first"
             while not service.ready():
-                if service.process.poll() is not None:
+                if process.poll() is not None:
                     raise StackError(
-                        f"{service.name} exited with code {service.process.returncode}; "
+                        f"{service.name} exited with code {process.returncode}; "
                         f"see {self.log_dir / (service.name + '.log')}"
                     )
                 if time.monotonic() > deadline:
                     raise StackError(f"{service.name} was not ready after {timeout:.0f} s")
                 time.sleep(0.3)
-            with self.supervisor.lock:
+            with self.running.lock:
                 service.set_state(UP)
 
     def stop(self) -> None:
@@ -295,14 +371,16 @@ class Stack:
         """Every part, up or down, since when, restarts; the outbox's backlog: what /health answers."""
         from actions.outbox import Outbox
 
-        with self.supervisor.lock:
+        with self.running.lock:
             parts = [service.record() for service in self.services]
         names = {part["name"] for part in parts}
         if "redis" not in names:
             parts.insert(0, self._outside("redis", redis_reachable(self.settings.redis_url, timeout=0.5)))
         if "tickets" not in names:
-            parts.insert(1, {**self._outside("tickets", _tcp_answers(self.settings.tickets_url)),
-                             "url": self.settings.tickets_url})
+            parts.insert(
+                1,
+                {**self._outside("tickets", _tcp_answers(self.settings.tickets_url)), "url": self.settings.tickets_url},
+            )
         for part in parts:
             part["since"] = _iso(part["since"])
         outbox = Outbox(self.settings.outbox_path).backlog()
@@ -310,7 +388,7 @@ class Stack:
         return {
             "ok": all(part["state"] == UP for part in parts),
             "started_at": _iso(self.started_at),
-            "stopping_because": self.supervisor.fatal,
+            "stopping_because": self.running.fatal,
             "parts": parts,
             "outbox": outbox,
         }
@@ -318,20 +396,28 @@ class Stack:
     @staticmethod
     def _outside(name: str, answers: bool) -> dict:
         """A part this stack does not run (a configured Redis, an outside 工单 system): only probed."""
-        return {"name": name, "state": UP if answers else "down", "since": None, "restarts": None, "pid": None,
-                "last_exit": None, "supervised": False}
+        return {
+            "name": name,
+            "state": UP if answers else "down",
+            "since": None,
+            "restarts": None,
+            "pid": None,
+            "last_exit": None,
+            "supervised": False,
+        }
 
     def urls(self) -> Dict[str, str]:
         """What a user opens or calls."""
         s = self.settings
         rasa = f"http://{s.host}:{s.rasa_port}"
-        tickets = "ticket backend" if runs_reference_tickets(s) else "outside 工单 system"
+        reference = runs_reference_tickets(s)
         return {
             "web chat": f"{rasa}/webhooks/webchat/",
             "widget demo": f"{rasa}/webhooks/webchat/demo",
             "REST channel": f"{rasa}/webhooks/rest/webhook",
             "Rasa HTTP API": f"{rasa} (token: {s.rasa_token})",
-            tickets: f"{s.tickets_url}" + (" (OpenAPI: /openapi.yaml)" if runs_reference_tickets(s) else ""),
+            "ticket backend": s.tickets_url
+            + (" (OpenAPI: /openapi.yaml)" if reference else " (outside; not started here)"),
             "agent console": f"http://{s.host}:{s.console_port}/",
             "health": f"{health_url(s)} (or: bianmin status)",
         }
@@ -356,6 +442,13 @@ def console_login_hint(settings: Settings) -> Optional[str]:
 
 def run_forever(settings: Settings) -> int:
     """`bianmin run`: start everything, print the URLs, keep the parts running, stop cleanly on Ctrl-C."""
+    import threading
+
+    from bot.log_privacy import make_private, private_umask, rotate_logs
+    from stack.purge import scheduled as scheduled_purge
+
+    private_umask()  # everything the stack and its parts write (var/, SQLite, logs, Redis files): owner only
+    make_private([settings.var_dir])
     terminal = logging.StreamHandler(sys.stderr)
     terminal.setFormatter(logging.Formatter("%(asctime)s bianmin: %(message)s", "%H:%M:%S"))
     logger.addHandler(terminal)
@@ -368,13 +461,24 @@ def run_forever(settings: Settings) -> int:
         for name, url in stack.urls().items():
             print(f"  {name:15} {url}")
         hint = console_login_hint(settings)
+        if hint and not sys.stdout.isatty():  # output kept in a file: the password stays in its own 600 file
+            hint = f"admin / (password in {settings.var_dir / 'console-admin-password.txt'})"
         if hint:
             print(f"  first login     {hint}   (then: bianmin agents add NAME; bianmin agents passwd admin)")
-        print(f"  logs            {stack.log_dir}\nChat in the terminal: .venv/bin/bianmin shell   Stop: Ctrl-C\n", flush=True)
-        while not stopping and stack.supervisor.fatal is None:
+        print(
+            f"  logs            {stack.log_dir}\nChat in the terminal: .venv/bin/bianmin shell   Stop: Ctrl-C\n",
+            flush=True,
+        )
+        ticks = 0
+        while not stopping and stack.running.fatal is None:
             time.sleep(1)
-        if stack.supervisor.fatal is not None:
-            raise StackError(f"{stack.supervisor.fatal}. Stopping everything.")
+            ticks += 1
+            if ticks % 60 == 0:
+                rotate_logs(stack.log_dir)
+            if ticks % 3600 == 600:  # retention (BIANMIN_RETENTION_DAYS): 10 minutes after start, then hourly
+                threading.Thread(target=scheduled_purge, args=(settings,), name="bianmin-purge", daemon=True).start()
+        if stack.running.fatal is not None:
+            raise StackError(f"{stack.running.fatal}. Stopping everything.")
     except KeyboardInterrupt:
         pass
     except (StackError, subprocess.CalledProcessError) as error:

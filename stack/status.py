@@ -1,4 +1,5 @@
 """`bianmin status`: the health URL's report, read and printed for a person."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,11 @@ def render(report: dict, now: Optional[datetime] = None) -> str:
     lines = [f"{'part':9} {'state':9} {'since':14} {'restarts':>8}  note"]
     for part in report["parts"]:
         restarts = "-" if part["restarts"] is None else str(part["restarts"])
-        note = "not run by bianmin" if not part["supervised"] else (
-            f"last exit code {part['last_exit']}" if part["last_exit"] is not None else "")
+        note = (
+            "not run by bianmin"
+            if not part["supervised"]
+            else (f"last exit code {part['last_exit']}" if part["last_exit"] is not None else "")
+        )
         lines.append(f"{part['name']:9} {part['state']:9} {_ago(part['since'], now):14} {restarts:>8}  {note}".rstrip())
     outbox = report["outbox"]
     waiting = f"outbox: {outbox['pending']} complaint(s) waiting for the ticket system"
@@ -47,7 +51,9 @@ def render(report: dict, now: Optional[datetime] = None) -> str:
     if outbox["not_told"]:
         lines.append(f"outbox: {outbox['not_told']} delivered complaint(s) whose citizen is not told the number yet")
     if outbox["rejected"]:
-        lines.append(f"outbox: {outbox['rejected']} complaint(s) refused by the ticket system, kept for a person to check")
+        lines.append(
+            f"outbox: {outbox['rejected']} complaint(s) refused by the ticket system, kept for a person to check"
+        )
     if report.get("stopping_because"):
         lines.append(f"stopping: {report['stopping_because']}")
     return "\n".join(lines)

@@ -4,6 +4,7 @@ others keep serving; only a child that crashes again and again in a short window
 Every change is one line in the stack's log (and on the terminal of `bianmin run`), and each part's
 state feeds `bianmin status` and the health URL.
 """
+
 from __future__ import annotations
 
 import logging
@@ -74,9 +75,13 @@ class Service:
     def record(self) -> dict:
         """This part as `bianmin status` shows it."""
         return {
-            "name": self.name, "state": self.state, "since": self.since, "restarts": self.restarts,
+            "name": self.name,
+            "state": self.state,
+            "since": self.since,
+            "restarts": self.restarts,
             "pid": self.process.pid if self.process and self.process.poll() is None else None,
-            "last_exit": self.last_exit, "supervised": True,
+            "last_exit": self.last_exit,
+            "supervised": True,
         }
 
 
@@ -96,8 +101,9 @@ def terminate(processes: List[Optional[subprocess.Popen]]) -> None:
 class Supervisor:
     """Starts, watches and restarts `services`; a background thread does the watching."""
 
-    def __init__(self, services: List[Service], env: Dict[str, str], log_dir: Path,
-                 policy: Optional[RestartPolicy] = None) -> None:
+    def __init__(
+        self, services: List[Service], env: Dict[str, str], log_dir: Path, policy: Optional[RestartPolicy] = None
+    ) -> None:
         self.services = services
         self.env = env
         self.log_dir = log_dir
@@ -114,7 +120,11 @@ class Supervisor:
         """Starts the service's process (its output goes to its own log file)."""
         with self.lock, open(self.log_path(service), "ab") as log:
             service.process = subprocess.Popen(
-                service.argv, cwd=ROOT, env={**self.env, **service.env}, stdout=log, stderr=subprocess.STDOUT,
+                service.argv,
+                cwd=ROOT,
+                env={**self.env, **service.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
             service.wanted, service.restart_at = True, None
@@ -190,5 +200,8 @@ class Supervisor:
         service.restart_at = now + delay
         logger.warning(
             "%s stopped unexpectedly (exit code %s); restarting in %.0f s; the other parts keep serving; see %s",
-            service.name, code, delay, self.log_path(service),
+            service.name,
+            code,
+            delay,
+            self.log_path(service),
         )

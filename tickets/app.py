@@ -81,7 +81,7 @@ def bearer_auth(token: str) -> Callable:
 async def _body(request: web.Request) -> Any:
     try:
         return await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[...]]]]" nested thousands deep
         raise Invalid("the request body is not valid JSON") from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from bot.categories import CATEGORIES
@@ -43,6 +44,11 @@ class Invalid(ValueError):
     """The request is not acceptable; the message says which field and why."""
 
 
+# control characters other than tab and line breaks, and lone surrogates: PostgreSQL refuses NUL, and
+# none of them belongs in a ticket
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
 def _text(name: str, value: Any) -> Optional[str]:
     if value is None:
         return None
@@ -51,6 +57,8 @@ def _text(name: str, value: Any) -> Optional[str]:
     value = value.strip()
     if len(value) > MAX_LENGTH[name]:
         raise Invalid(f"{name} is longer than {MAX_LENGTH[name]} characters")
+    if _UNPRINTABLE.search(value):
+        raise Invalid(f"{name} contains control characters")
     return value or None
 
 
@@ -157,7 +165,7 @@ def list_filters(query: Mapping[str, str]) -> Dict[str, Any]:
     if query.get("phone"):
         filters["phone"] = _value("phone", query["phone"])
     if query.get("sender_id"):
-        filters["sender_id"] = query["sender_id"]
+        filters["sender_id"] = _text("sender_id", query["sender_id"])
     if query.get("status"):
         if query["status"] not in STATUSES:
             raise Invalid(f"status must be one of: {', '.join(STATUSES)}")

@@ -225,6 +225,49 @@ class TicketStore:
             )
         return self._existing(number)
 
+    def purge_personal_data(self, before: datetime) -> int:
+        """Retention (`bianmin purge`): finished tickets (已办结, 已回访) last changed before `before` (UTC)
+        lose the citizen's name, phone, address and conversation id; ID and phone numbers inside their
+        texts are masked. The ticket, its category, department, history and rating stay for statistics.
+        Returns how many tickets were cleared (a cleared ticket is not counted again)."""
+        from bot.personal_data import mask_address, mask_text
+
+        cutoff = before.astimezone(timezone.utc).replace(tzinfo=None) if before.tzinfo else before
+        finished = (tickets.c.status.in_(RATEABLE), tickets.c.updated_at < cutoff, tickets.c.phone != "")
+        cleared = 0
+        with self.engine.begin() as connection:
+            rows = connection.execute(
+                sa.select(tickets.c.id, tickets.c.description, tickets.c.address, tickets.c.rating_comment).where(
+                    *finished
+                )
+            ).all()
+            for row in rows:
+                connection.execute(
+                    tickets.update()
+                    .where(tickets.c.id == row.id)
+                    .values(
+                        name=None,
+                        phone="",
+                        address=mask_address(mask_text(row.address)) if row.address else None,
+                        sender_id=None,
+                        description=mask_text(row.description),
+                        rating_comment=mask_text(row.rating_comment) if row.rating_comment else None,
+                    )
+                )
+                cleared += 1
+            if rows:  # notes written while the ticket was handled may quote the citizen
+                notes = connection.execute(
+                    sa.select(history.c.id, history.c.note).where(
+                        history.c.ticket_id.in_([row.id for row in rows]), history.c.note.isnot(None)
+                    )
+                ).all()
+                for note in notes:
+                    if mask_text(note.note) != note.note:
+                        connection.execute(
+                            history.update().where(history.c.id == note.id).values(note=mask_text(note.note))
+                        )
+        return cleared
+
     def _existing(self, number: str) -> Dict[str, Any]:
         """A ticket this store has just written (so it exists)."""
         ticket = self.get(number)

@@ -33,6 +33,7 @@ MESSAGE_FILES = ("messages-a.jsonl", "messages-with-replies.jsonl")
 MIN_SUPPORT = 10  # the steadier macro-F1 averages only categories with at least this many messages
 ORIGINAL_MIN_SUPPORT = 5  # ... and on the original 340-message sample, as it was first reported
 GATE_THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)  # confidences at which routes could be dispatched unchecked
+HISTORY_SECTION = "## Learning from a hotline's history"  # written by bench.routing.history, kept by this one
 
 
 def load_labels(path: Path, sample: str = "") -> Dict[str, str]:
@@ -230,6 +231,14 @@ def report(gold: List[str], systems: Dict[str, Tuple[dict, dict]], confusions: C
     return "\n".join(lines)
 
 
+def write_report(text: str, path: Path = HERE / "REPORT.md") -> None:
+    """Writes REPORT.md, keeping the history section (bench.routing.history) of the one it replaces."""
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    start = old.find(HISTORY_SECTION)
+    kept = "\n" + old[start:] if start >= 0 else ""
+    path.write_text(text.rstrip("\n") + "\n" + kept, encoding="utf-8")
+
+
 def main(argv: Sequence[str] = ()) -> int:
     if not MESSAGES_DIR.is_dir():
         print(f"bench.routing: the real messages are missing: expected {MESSAGES_DIR}", file=sys.stderr)
@@ -282,7 +291,7 @@ def main(argv: Sequence[str] = ()) -> int:
     gate = {"whole test set": dispatch_gate(gold, ours_predicted, confidences),
             "original 340": dispatch_gate([gold[k] for k in keep], [ours_predicted[k] for k in keep],
                                           [confidences[k] for k in keep])}
-    (HERE / "REPORT.md").write_text(report(gold, systems, confusions, timing, gate), encoding="utf-8")
+    write_report(report(gold, systems, confusions, timing, gate))
     for name, (whole, orig) in systems.items():
         print(f"{name}: accuracy {whole['accuracy']:.3f}, macro-F1 {whole['macro_f1']:.3f} "
               f"(≥{MIN_SUPPORT} messages: {whole['macro_f1_frequent']:.3f}); original 340: accuracy "

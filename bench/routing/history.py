@@ -28,6 +28,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from bench.routing.__main__ import HERE, MESSAGES_DIR, dispatch_gate, load_labels, load_messages, scores, timed
+from bench.routing.__main__ import HISTORY_SECTION as SECTION
 from bot.routing import Router
 from bot.routing.history import HistoryReader, HistoryRow, dedup_key
 from bot.routing.learned import LearnedModel
@@ -41,7 +42,6 @@ ZERO_SHOT_SAMPLE = 700
 NEAR = 0.4  # character 5-gram Jaccard (title + first 200 characters) above which a row repeats a labelled message
 GATE_THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 PRECISION = 0.97
-SECTION = "## Learning from a hotline's history"
 
 
 def grams(title: str, text: str) -> Set[str]:

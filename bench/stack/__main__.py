@@ -40,12 +40,11 @@ def percentile(values: List[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def rest_turn(rasa_url: str, sender: str, text: str) -> float:
+def rest_turn(rasa_url: str, sender: str, text: str, token: str = "") -> float:
     """One REST turn; returns its latency in milliseconds."""
     body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(
-        f"{rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token or load().rasa_token}"}
+    request = urllib.request.Request(f"{rasa_url}/webhooks/rest/webhook", data=body, headers=headers)
     start = time.perf_counter()
     with urllib.request.urlopen(request, timeout=30) as response:
         response.read()

@@ -21,6 +21,8 @@ from typing import Any, AsyncIterator, Dict, List, Optional
 
 import redis.asyncio as aioredis
 
+from bot.redis_client import async_redis
+
 PREFIX = "bianmin:handoff:"
 WAITING, ACTIVE, RATINGS, EVENTS = (PREFIX + name for name in ("waiting", "active", "ratings", "events"))
 CLOSED_TTL = 7 * 24 * 3600  # a closed conversation's record is kept a week (for ratings and history)
@@ -150,7 +152,7 @@ class HandoffStore:
     @classmethod
     def from_url(cls, url: str) -> "HandoffStore":
         """A store on the Redis at `url` (REDIS_URL)."""
-        return cls(aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5))
+        return cls(async_redis(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5))
 
     async def close(self) -> None:
         """Closes the connection pool."""
@@ -236,6 +238,20 @@ class HandoffStore:
     async def active(self) -> List[Handoff]:
         """Conversations held by agents, oldest first."""
         return await self._records(ACTIVE)
+
+    async def stale_waiting(self, max_age: float, now: Optional[float] = None) -> List[str]:
+        """Conversations waiting for an agent longer than `max_age` seconds (`bianmin purge` ends them)."""
+        return list(await self.redis.zrangebyscore(WAITING, "-inf", (now or time.time()) - max_age))
+
+    async def forget_closed(self, before: float) -> int:
+        """Deletes the records of conversations closed before `before` (retention; they expire anyway
+        CLOSED_TTL after closing). Returns how many."""
+        gone = 0
+        async for key in self.redis.scan_iter(match=PREFIX + "conv:*", count=500):
+            status, closed_at = await self.redis.hmget(key, "status", "closed_at")
+            if status == "closed" and closed_at and float(closed_at) < before:
+                gone += await self.redis.delete(key)
+        return gone
 
     async def ratings(self) -> Dict[str, Dict[str, int]]:
         """{agent: {rating: count}} of the citizens' service ratings."""

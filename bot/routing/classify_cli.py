@@ -20,7 +20,7 @@ def parse(line: str) -> Parsed:
     """(id, title, text, error) of one input line; error is None for a usable line."""
     try:
         record = json.loads(line)
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         return None, None, None, f"not valid JSON: {error.msg}"
     if not isinstance(record, dict):
         return None, None, None, "expected a JSON object"
@@ -52,7 +52,7 @@ def classify_lines(lines: Iterable[str], router: Router) -> Iterator[dict]:
     """One output record per non-blank input line, in order."""
     for batch in _batches(lines):
         good = [item for item in batch if item[3] is None]
-        routes = iter(router.classify_many([item[2] for item in good], [item[1] for item in good]))
+        routes = iter(router.classify_many([item[2] or "" for item in good], [item[1] or "" for item in good]))
         for ident, _, _, error in batch:
             if error is not None:
                 yield {"id": ident, "error": error}

@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -165,7 +165,7 @@ class HistoryReader:
         given = getattr(self, role)
         return (given,) if given else DEFAULT_COLUMNS[role]
 
-    def read(self, path: Path, progress: Optional[callable] = None) -> List[HistoryRow]:
+    def read(self, path: Path, progress: Optional[Callable[[int], object]] = None) -> List[HistoryRow]:
         """The usable rows of one file; `progress(n)` is called after each row read."""
         path = Path(path)
         reader = READERS.get(path.suffix.lower())
@@ -189,7 +189,7 @@ class HistoryReader:
                 rows.append(row)
         return rows
 
-    def read_all(self, paths: Iterable[Path], progress: Optional[callable] = None) -> List[HistoryRow]:
+    def read_all(self, paths: Iterable[Path], progress: Optional[Callable[[int], object]] = None) -> List[HistoryRow]:
         return [row for path in paths for row in self.read(path, progress)]
 
     def _columns(self, path: Path, names: List[str]) -> Dict[str, Optional[str]]:

@@ -16,23 +16,34 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
 from bot.routing.history import HistoryRow
-from bot.routing.model import _features, _softmax, joined_inputs
+from bot.routing.model import _softmax, joined_inputs, words
 from bot.routing.taxonomy import Taxonomy, split_label
 
 logger = logging.getLogger(__name__)
 
 LEARNED_FILE = "learned.pkl"  # in the Router's cache folder (var/routing/)
-TEMPERATURE_FOLDS = 3
-SVM_C = 0.5
+TEMPERATURE_FOLDS = 2  # each fold fits on half the rows: the temperature costs about one more fit
+SVM_C = 1.0  # 5-fold CV on the history (bench/routing): C 0.5 / 1 / 2 gave macro-F1 0.922 / 0.925 / 0.926
 
 Progress = Callable[[str], None]
+
+
+def _features() -> FeatureUnion:
+    """Character 1-3-grams and jieba words and word pairs (pairs: +0.009 macro-F1 over characters alone)."""
+    return FeatureUnion([
+        ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)),
+        ("words", TfidfVectorizer(tokenizer=words, token_pattern=None, lowercase=False, sublinear_tf=True,
+                                  ngram_range=(1, 2))),
+    ])
 
 
 def training_set(rows: Sequence[HistoryRow], taxonomy: Taxonomy):

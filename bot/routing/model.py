@@ -125,9 +125,11 @@ class RouteModel:
         """Top-level probabilities (columns in self.categories order) from the embedding classifier."""
         vectors = embedder.embed([normalise(f"{title}。{text}" if title else text) for text, title in zip(texts, titles)],
                                  MEANING_CHARS)
-        raw = self.meaning.predict_proba(vectors)
+        meaning = self.meaning
+        assert meaning is not None, "a model trained without embeddings has no meaning opinion"
+        raw = meaning.predict_proba(vectors)
         out = np.full((len(texts), len(self.categories)), 1e-6)
-        for column, name in enumerate(self.meaning.classes_):
+        for column, name in enumerate(meaning.classes_):
             out[:, self.categories.index(name)] = raw[:, column]
         return out
 

@@ -68,7 +68,7 @@ class Taxonomy:
         examples: List[Tuple[str, str]] = []
         for path in sorted((data_dir / "examples").glob("*.yml")):
             document = _read_yaml(path) or {}
-            category = document.get("category")
+            category = str(document.get("category"))
             for sub, texts in (document.get("examples") or {}).items():
                 name = label(category, sub)
                 if name not in keywords:

@@ -24,7 +24,9 @@
                handoff: "bianmin.webchat.handoff" };
   var MAX_ENTRIES = 200;
   var HANDOFF_PREFIX = "【人工客服】";
-  var TYPING_TIMEOUT_MS = 20000;
+  var TYPING_TIMEOUT_MS = 10000;
+  var QUEUED_TEXT = /已为您转接人工客服|您前面还有|下一位就是您/;
+  var BANNER = { waiting: "正在为您转接人工客服，请稍候…", agent: "人工客服已接入，正在为您服务。" };
 
   var CSS = [
     ".bm-launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;border:0;border-radius:28px;",
@@ -38,28 +40,32 @@
     ".bm-header{background:#c0392b;color:#fff;padding:12px 14px;display:flex;align-items:center;justify-content:space-between}",
     ".bm-header-title{font-weight:bold}",
     ".bm-close{background:none;border:0;color:#fff;font-size:22px;cursor:pointer;line-height:1}",
-    ".bm-status{background:#fff3cd;color:#7a5a00;font-size:13px;padding:6px 12px;display:none}",
+    ".bm-header{order:0}.bm-status{order:1}.bm-handoff{order:2}.bm-log{order:3}.bm-typing{order:4}.bm-form{order:5}",
+    ".bm-close:focus-visible,.bm-launcher:focus-visible,.bm-choice:focus-visible,.bm-send:focus-visible,.bm-input:focus-visible{outline:3px solid #f0b429;outline-offset:1px}",
+    ".bm-status{background:#fff3cd;color:#6b4f00;font-size:13px;padding:6px 12px;display:none}",
     ".bm-status.bm-show{display:block}",
     ".bm-handoff{background:#e8f5e9;color:#1b5e20;font-size:13px;padding:6px 12px;display:none}",
+    ".bm-handoff.bm-waiting{background:#fff8e1;color:#6b4f00}",
     ".bm-handoff.bm-show{display:block}",
-    ".bm-log{flex:1;overflow-y:auto;padding:12px;background:#f4f6f8}",
+    ".bm-log{flex:1;overflow-y:auto;padding:12px;background:#f4f6f8;position:relative}",
     ".bm-row{display:flex;flex-direction:column;margin:8px 0}",
     ".bm-row.bm-user{align-items:flex-end}",
     ".bm-row.bm-bot,.bm-row.bm-agent{align-items:flex-start}",
-    ".bm-label{font-size:12px;color:#888;margin:0 4px 2px}",
+    ".bm-label{font-size:12px;color:#595959;margin:0 4px 2px}",
     ".bm-bubble{max-width:82%;padding:9px 12px;border-radius:10px;white-space:pre-wrap;word-break:break-word;line-height:1.5}",
     ".bm-user .bm-bubble{background:#c0392b;color:#fff}",
     ".bm-bot .bm-bubble{background:#fff;border:1px solid #e3e3e3}",
     ".bm-agent .bm-bubble{background:#e8f5e9;border:1px solid #a5d6a7}",
     ".bm-bubble img{max-width:100%;display:block}",
-    ".bm-notice{text-align:center;font-size:12px;color:#666;margin:10px 0}",
+    ".bm-notice{text-align:center;font-size:12px;color:#595959;margin:10px 0}",
     ".bm-buttons{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px;max-width:90%}",
     ".bm-choice{border:1px solid #c0392b;background:#fff;color:#c0392b;border-radius:16px;padding:6px 12px;font-size:14px;cursor:pointer}",
     ".bm-choice:disabled{opacity:.5;cursor:default}",
-    ".bm-typing{font-size:13px;color:#888;padding:0 14px 6px;display:none;background:#f4f6f8}",
+    ".bm-typing{font-size:13px;color:#595959;padding:0 14px 6px;display:none;background:#f4f6f8}",
     ".bm-typing.bm-show{display:block}",
     ".bm-form{display:flex;border-top:1px solid #e3e3e3;padding:8px;gap:8px;background:#fff}",
-    ".bm-input{flex:1;min-width:0;border:1px solid #ccc;border-radius:18px;padding:8px 12px;font-size:16px}",
+    ".bm-input{flex:1;min-width:0;border:1px solid #767676;border-radius:18px;padding:8px 12px;font-size:16px;color:#222}",
+    ".bm-input::placeholder{color:#6b6b6b}",
     ".bm-send{border:0;border-radius:18px;background:#c0392b;color:#fff;padding:8px 16px;font-size:15px;cursor:pointer}",
     "@media (max-width:480px){.bm-panel:not(.bm-page){right:0;bottom:0;width:100vw;height:100%;max-height:100%;border-radius:0}",
     ".bm-launcher{right:12px;bottom:12px}}"
@@ -84,7 +90,7 @@
   var state = {
     sessionId: load(KEYS.session, null),
     transcript: load(KEYS.transcript, []),
-    handoff: load(KEYS.handoff, false),
+    handoff: normaliseMode(load(KEYS.handoff, "bot")),
     queue: [],
     confirmed: false,
     socket: null,
@@ -93,13 +99,26 @@
 
   var ui = {};
 
+  /* The handoff state: "bot", "waiting" (queued for an agent) or "agent" (an agent is talking). */
+  function normaliseMode(value) {
+    if (value === true) { return "agent"; }
+    return value === "waiting" || value === "agent" ? value : "bot";
+  }
+
   function buildUi() {
     var style = el("style");
     style.textContent = CSS;
     document.head.appendChild(style);
 
     ui.panel = el("section", "bm-panel" + (config.mode === "page" ? " bm-page" : ""));
+    ui.panel.id = "bm-panel";
     ui.panel.setAttribute("aria-label", config.title);
+    ui.panel.addEventListener("keydown", function (event) {
+      if ((event.key === "Escape" || event.key === "Esc") && config.mode !== "page") {
+        event.preventDefault();
+        toggle(false);
+      }
+    });
     var header = el("div", "bm-header");
     header.appendChild(el("span", "bm-header-title", config.title));
     if (config.mode !== "page") {
@@ -110,14 +129,20 @@
       header.appendChild(close);
     }
     ui.status = el("div", "bm-status");
-    ui.handoff = el("div", "bm-handoff", "人工客服已接入，正在为您服务。");
+    ui.status.setAttribute("role", "status");
+    ui.handoff = el("div", "bm-handoff", BANNER.agent);
+    ui.handoff.setAttribute("role", "status");
     ui.log = el("div", "bm-log");
+    ui.log.setAttribute("role", "log");
     ui.log.setAttribute("aria-live", "polite");
+    ui.log.setAttribute("aria-label", "对话记录");
+    ui.log.tabIndex = 0;
     ui.typing = el("div", "bm-typing", "正在输入…");
+    ui.typing.setAttribute("aria-hidden", "true");
     ui.form = el("form", "bm-form");
     ui.input = el("input", "bm-input");
     ui.input.type = "text";
-    ui.input.placeholder = "请输入您的问题，如“暖气不热怎么办”";
+    ui.input.placeholder = "请输入您的问题";
     ui.input.setAttribute("aria-label", "输入消息");
     ui.input.maxLength = 1000;
     var send = el("button", "bm-send", "发送");
@@ -131,13 +156,15 @@
       ui.input.value = "";
       say(text, text);
     });
-    [header, ui.status, ui.handoff, ui.log, ui.typing, ui.form].forEach(function (n) { ui.panel.appendChild(n); });
+    // the input comes before the conversation's buttons in tab order; CSS `order` keeps it at the bottom
+    [header, ui.status, ui.handoff, ui.form, ui.log, ui.typing].forEach(function (n) { ui.panel.appendChild(n); });
     document.body.appendChild(ui.panel);
 
     if (config.mode !== "page") {
       ui.launcher = el("button", "bm-launcher", "在线咨询");
       ui.launcher.type = "button";
-      ui.launcher.setAttribute("aria-label", "打开在线咨询");
+      ui.launcher.setAttribute("aria-expanded", "false");
+      ui.launcher.setAttribute("aria-controls", "bm-panel");
       ui.launcher.addEventListener("click", function () { toggle(!ui.panel.classList.contains("bm-open")); });
       document.body.appendChild(ui.launcher);
     }
@@ -148,7 +175,25 @@
 
   function toggle(open) {
     ui.panel.classList.toggle("bm-open", open);
-    if (open) { ui.input.focus(); scrollDown(); }
+    if (ui.launcher) {
+      ui.launcher.setAttribute("aria-expanded", open ? "true" : "false");
+      if (open) { ui.launcher.textContent = "在线咨询"; }
+    }
+    if (open) {
+      ui.input.focus();
+      scrollDown();
+      greetOnce();
+    } else if (ui.launcher) {
+      ui.launcher.focus();
+    }
+  }
+
+  /* A first visit opens with the bot's greeting and its menu (the bot answers a silent /greet). */
+  function greetOnce() {
+    if (state.transcript.length || state.greeted) { return; }
+    state.greeted = true;
+    setTyping(true);
+    send("/greet");
   }
 
   function scrollDown() { ui.log.scrollTop = ui.log.scrollHeight; }
@@ -158,14 +203,18 @@
     ui.status.classList.toggle("bm-show", !!text);
   }
 
-  function showHandoff(on) {
-    state.handoff = !!on;
+  function showHandoff(mode, text) {
+    state.handoff = normaliseMode(mode);
     save(KEYS.handoff, state.handoff);
-    ui.handoff.classList.toggle("bm-show", state.handoff);
+    ui.handoff.textContent = text || BANNER[state.handoff] || "";
+    ui.handoff.classList.toggle("bm-show", state.handoff !== "bot");
+    ui.handoff.classList.toggle("bm-waiting", state.handoff === "waiting");
+    if (state.handoff !== "bot") { setTyping(false); }
   }
 
   function setTyping(on) {
     clearTimeout(state.typingTimer);
+    on = on && state.handoff === "bot";  // nobody types while the citizen waits for an agent
     ui.typing.classList.toggle("bm-show", on);
     if (on) { state.typingTimer = setTimeout(function () { setTyping(false); }, TYPING_TIMEOUT_MS); }
   }
@@ -202,6 +251,7 @@
           entry.answered = true;
           save(KEYS.transcript, state.transcript);
           Array.prototype.forEach.call(box.querySelectorAll("button"), function (b) { b.disabled = true; });
+          ui.input.focus();  // the pressed button is disabled: keep the keyboard in the conversation
           say(button.title, button.payload);
         });
         box.appendChild(choice);
@@ -209,7 +259,11 @@
       row.appendChild(box);
     }
     ui.log.appendChild(row);
-    scrollDown();
+    if (!fromHistory && entry.role !== "user" && row.offsetHeight > ui.log.clientHeight - 24) {
+      ui.log.scrollTop = Math.max(0, row.offsetTop - 8);  // a long answer is read from its start
+    } else {
+      scrollDown();
+    }
   }
 
   function lastWithButtons() {
@@ -227,7 +281,11 @@
   /* Shows `shown` as the citizen's message and sends `message` (a payload for buttons) to the bot. */
   function say(shown, message) {
     add({ role: "user", text: shown });
-    setTyping(!state.handoff);
+    setTyping(true);
+    send(message);
+  }
+
+  function send(message) {
     if (state.confirmed && state.socket && state.socket.connected) {
       emitMessage(message);
     } else {
@@ -245,14 +303,22 @@
     var metadata = message.metadata || {};
     var custom = message.custom || {};
     var text = typeof message.text === "string" ? message.text : (typeof custom.text === "string" ? custom.text : "");
-    var takenOver = metadata.handoff === "taken" || custom.handoff === "taken" ||
-      text.indexOf(HANDOFF_PREFIX) === 0 || !!metadata.agent;
-    if (metadata.handoff === "released" || custom.handoff === "released") {
-      showHandoff(false);
-      add({ role: "notice", text: "人工客服已结束服务，智能客服继续为您服务。" });
-    } else if (takenOver && !state.handoff) {
-      showHandoff(true);
+    var handoff = metadata.handoff || custom.handoff;
+    var takenOver = handoff === "taken" || text.indexOf(HANDOFF_PREFIX) === 0 || !!metadata.agent;
+    if (handoff === "released") {
+      showHandoff("bot");
+      if (!metadata.agent) {  // the hotline's own notice: shown as one, not as a bubble
+        add({ role: "notice", text: text || "人工客服已结束服务，智能客服继续为您服务。" });
+        return;
+      }
+    } else if (handoff === "queued" || (!takenOver && QUEUED_TEXT.test(text))) {
+      showHandoff("waiting", text.replace(/^排队更新：/, "") || BANNER.waiting);
+      if (handoff === "queued") { return; }  // a position update only changes the banner
+    } else if (takenOver && state.handoff !== "agent") {
+      showHandoff("agent");
       add({ role: "notice", text: "人工客服已接入" });
+    } else if (!takenOver && state.handoff !== "bot") {
+      showHandoff("bot");  // the bot speaks again: the agent's service is over (e.g. session expired)
     }
     var image = message.attachment && message.attachment.payload && message.attachment.payload.src;
     var buttons = (message.quick_replies || message.buttons || []).map(function (b) {
@@ -264,7 +330,7 @@
     if (image) { entry.image = image; }
     add(entry);
     if (config.mode !== "page" && !ui.panel.classList.contains("bm-open") && ui.launcher) {
-      ui.launcher.textContent = "在线咨询（有新消息）";
+      ui.launcher.textContent = "在线咨询（有新消息）";  // the button's name: read out by screen readers too
     }
   }
 
@@ -306,7 +372,7 @@
 
   function start() {
     buildUi();
-    if (config.mode === "page") { ui.input.focus(); }
+    if (config.mode === "page") { ui.input.focus(); greetOnce(); }
     withSocketIo(connect);
   }
 

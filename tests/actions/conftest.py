@@ -131,6 +131,19 @@ def tickets(monkeypatch) -> FakeTickets:
     return fake
 
 
+@pytest.fixture(autouse=True)
+def lookup_limits_redis(redis_url, monkeypatch) -> str:
+    """Ticket look-up limits (bot/rate_limits.py) count in Redis db 13, emptied of them before each test."""
+    url = redis_url.rsplit("/", 1)[0] + "/13"
+    monkeypatch.setenv("REDIS_URL", url)
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match="bianmin:limits:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+    return url
+
+
 @pytest.fixture
 def env_settings(tmp_path, redis_url, monkeypatch):
     """Settings the actions read through `load()`: Redis db 13 (emptied), var/ in a temporary directory,

@@ -139,7 +139,9 @@ async def test_category_is_confirmed_first_then_chosen_from_the_list(domain, mak
         again, make_tracker("不对", "deny", slots={**predicted, "requested_slot": "category"}), domain
     )
     assert responses(again) == ["utter_choose_category"]
-    assert [b["title"] for b in again.messages[0]["buttons"]] == list(CATEGORIES)
+    assert [b["payload"] for b in again.messages[0]["buttons"]] == [
+        f'/inform{{"category": "{name}"}}' for name in CATEGORIES
+    ]
 
 
 async def test_an_unsure_route_offers_the_likeliest_categories_then_the_list(domain, make_tracker, responses):

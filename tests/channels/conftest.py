@@ -20,6 +20,7 @@ CHANNEL_PORT = 24010
 TELEGRAM_TOKEN = "123456:TEST-token"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat generates
 OPENID = "oUser_wechat_1"
+CONVERSATION = f"wechat:{OPENID}"  # the conversation id the server derives from the openid (channels.identity)
 
 
 def oa_pusher(settings, aes: bool = False) -> WeChatPusher:

@@ -16,10 +16,11 @@ from channels.registry import credentials_for_env
 def test_registry_enables_a_channel_only_when_its_credentials_are_set(settings):
     bare = dataclasses.replace(settings, wechat_secret="", miniprogram_token="", telegram_secret="")
     assert set(credentials_for_env(bare)) == {
-        "rest", "channels.socketio.WebChatSocketInput", "channels.webchat_files.WebChatFiles"}
+        "channels.rest.TokenRestInput", "channels.socketio.WebChatSocketInput", "channels.webchat_files.WebChatFiles"}
     assert {"channels.wechat.WeChatInput", "channels.miniprogram.MiniProgramInput",
             "channels.telegram.TelegramInput"} <= set(credentials_for_env(settings))
-    assert credentials_for_env(settings)["channels.socketio.WebChatSocketInput"]["session_persistence"] is True
+    assert credentials_for_env(settings)["channels.socketio.WebChatSocketInput"]["redis_manager"] is True
+    assert "rest" not in credentials_for_env(settings)  # Rasa's own REST channel (anyone, any sender) is off
 
 
 def test_rasa_loads_every_channel_from_the_environment(settings, monkeypatch):

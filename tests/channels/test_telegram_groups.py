@@ -53,7 +53,7 @@ async def test_only_addressed_messages_are_answered_one_conversation_per_member(
         await post(http, in_group(WANG, "我家门口也是", reply_to_message=answer))
         assert await wait_until(lambda: len(telegram_api.sent("sendMessage")) == 2)
     assert bot.texts() == ["路灯不亮", "我家门口也是"]
-    assert [m.sender_id for m in bot.received] == [f"{GROUP}:{LI.id}", f"{GROUP}:{WANG.id}"]
+    assert [m.sender_id for m in bot.received] == [f"tg:{GROUP}:{LI.id}", f"tg:{GROUP}:{WANG.id}"]
     assert {int(m["chat_id"]) for m in telegram_api.sent("sendMessage")} == {GROUP}
 
 
@@ -80,5 +80,5 @@ async def test_personal_questions_move_to_a_private_chat_through_a_deep_link(set
     assert [(int(m["chat_id"]), m["text"]) for m in sent("sendMessage")[1:4]] == [
         (WANG.id, LINK_EXPIRED), (LI.id, PHONE_QUESTION), (LI.id, "收到：13812345678")]
     assert [(m.text, m.sender_id) for m in bot.received] == [
-        ("我要投诉", f"{GROUP}:{LI.id}"), ("13812345678", f"{GROUP}:{LI.id}"), ("/greet", str(LI.id))]
+        ("我要投诉", f"tg:{GROUP}:{LI.id}"), ("13812345678", f"tg:{GROUP}:{LI.id}"), ("/greet", f"tg:{LI.id}")]
     assert all(PHONE_QUESTION not in m["text"] for m in sent("sendMessage") if int(m["chat_id"]) == GROUP)

@@ -15,13 +15,36 @@ from tests.channels.conftest import CHANNEL_PORT
 BASE = f"http://127.0.0.1:{CHANNEL_PORT}"
 
 
-def web_channels():
-    return [WebChatSocketInput.from_credentials(credentials_for_env()["channels.socketio.WebChatSocketInput"]),
+def web_channels(redis_url):
+    credentials = credentials_for_env()["channels.socketio.WebChatSocketInput"]
+    return [WebChatSocketInput(credentials["user_message_evt"], credentials["bot_message_evt"], redis_url=redis_url,
+                               redis_manager=credentials["redis_manager"]),
             WebChatFiles()]
 
 
-async def test_page_widget_demo_and_socketio_client_are_served(http):
-    async with rasa_like_server(web_channels(), FakeBot(), CHANNEL_PORT):
+class WebClient:
+    """A socket.io client as the widget is one: asks for a session, keeps what the server confirms."""
+
+    def __init__(self) -> None:
+        self.client, self.received, self.sessions = socketio.AsyncClient(), [], asyncio.Queue()
+        self.client.on("session_confirm", lambda session: self.sessions.put_nowait(session))
+        self.client.on("bot_uttered", lambda message: self.received.append(message))
+
+    async def connect(self, session_id=None) -> str:
+        # polling: python-engineio 4.15's websocket client needs a newer aiohttp than the 3.9.5 Rasa pins
+        await self.client.connect(BASE, socketio_path="/socket.io", transports=["polling"])
+        await self.client.emit("session_request", {"session_id": session_id})
+        return await asyncio.wait_for(self.sessions.get(), 5)
+
+    async def says(self, text: str, session_id=None) -> None:
+        await self.client.emit("user_uttered", {"message": text, "session_id": session_id})
+
+    async def close(self) -> None:
+        await self.client.eio.disconnect(abort=True)  # a graceful polling disconnect waits out the long poll (30 s)
+
+
+async def test_page_widget_demo_and_socketio_client_are_served(http, channel_redis_url):
+    async with rasa_like_server(web_channels(channel_redis_url), FakeBot(), CHANNEL_PORT):
         for path, marker, kind in [("/webhooks/webchat/", 'src="widget.js" data-mode="page"', "text/html"),
                                    ("/webhooks/webchat/demo", "<script src=\"widget.js\"></script>", "text/html"),
                                    ("/webhooks/webchat/widget.js", "session_request", "javascript"),
@@ -33,34 +56,69 @@ async def test_page_widget_demo_and_socketio_client_are_served(http):
                 assert marker in await response.text()
 
 
-async def test_socketio_keeps_agent_and_handoff_metadata():
+async def test_socketio_keeps_agent_and_handoff_metadata(channel_redis_url):
     bot = FakeBot()
-    channels = web_channels()
+    channels = web_channels(channel_redis_url)
     async with rasa_like_server(channels, bot, CHANNEL_PORT):
-        client, received = socketio.AsyncClient(), []
-        sessions = asyncio.Queue()
-        client.on("session_confirm", lambda session: sessions.put_nowait(session))
-        client.on("bot_uttered", lambda message: received.append(message))
-        # polling: python-engineio 4.15's websocket client needs a newer aiohttp than the 3.9.5 Rasa pins
-        await client.connect(BASE, socketio_path="/socket.io", transports=["polling"])
-        await client.emit("session_request", {"session_id": "web-session-1"})
-        assert await asyncio.wait_for(sessions.get(), 5) == "web-session-1"
-        await client.emit("user_uttered", {"message": "按钮", "session_id": "web-session-1"})
-        assert await wait_until(lambda: received)
+        citizen = WebClient()
+        token = await citizen.connect()
+        await citizen.says("按钮")
+        assert await wait_until(lambda: citizen.received)
+        conversation = bot.received[0].sender_id
         output = channels[0].get_output_channel()  # what Rasa uses for output_channel=latest
-        await output.send_response("web-session-1", {"text": "您好，我是客服小王。", "agent": "小王"})
-        await output.send_response("web-session-1", {"custom": {"handoff": "taken"}})
-        assert await wait_until(lambda: len(received) == 3)
-        await client.eio.disconnect(abort=True)  # a graceful polling disconnect waits out the long poll (30 s)
+        await output.send_response(conversation, {"text": "您好，我是客服小王。", "agent": "小王"})
+        await output.send_response(conversation, {"custom": {"handoff": "taken"}})
+        assert await wait_until(lambda: len(citizen.received) == 3)
+        await citizen.close()
+    received = citizen.received
     assert received[0]["quick_replies"][1] == {"content_type": "text", "title": "投诉建议", "payload": "/file_complaint"}
     assert received[1] == {"text": "您好，我是客服小王。", "metadata": {"agent": "小王"}}
     assert received[2] == {"custom": {"handoff": "taken"}}
-    assert bot.received[0].sender_id == "web-session-1"
+    assert conversation == "web:" + token.split(".")[0]
 
 
-async def test_widget_in_a_phone_browser(browser):
+async def test_a_socket_only_joins_the_session_it_was_issued(channel_redis_url):
+    """Issue 15, finding 1: a session_request with someone's session id received the agent's replies meant
+    for them. Sessions are now issued and signed by the server."""
     bot = FakeBot()
-    channels = web_channels()
+    channels = web_channels(channel_redis_url)
+    async with rasa_like_server(channels, bot, CHANNEL_PORT):
+        victim, attacker = WebClient(), WebClient()
+        token = await victim.connect()
+        await victim.says("你好")
+        assert await wait_until(lambda: victim.received)
+        victims_conversation = bot.received[0].sender_id
+        random_part = token.split(".")[0]
+        # made-up ids, the victim's conversation id, its random part, a forged signature: all get a new session
+        for claimed in ["web-session-1", victims_conversation, random_part, random_part + ".forged", None]:
+            issued = await attacker.connect(claimed) if claimed == "web-session-1" else await _rerequest(attacker, claimed)
+            assert issued != token and issued.count(".") == 1
+        await attacker.says("我是谁", session_id=token)  # a message claiming the victim's session stays the attacker's
+        assert await wait_until(lambda: len(bot.received) == 2)
+        await channels[0].get_output_channel().send_response(victims_conversation, {"text": "只给本人的回复"})
+        assert await wait_until(lambda: any(m.get("text") == "只给本人的回复" for m in victim.received))
+        await asyncio.sleep(0.3)
+        await attacker.close()
+
+        again = WebClient()  # the victim reconnects (a reload) with the token it was given: same conversation
+        assert await again.connect(token) == token
+        await again.says("我回来了")
+        assert await wait_until(lambda: len(bot.received) == 3)
+        await again.close()
+        await victim.close()
+    assert bot.received[1].sender_id != victims_conversation
+    assert bot.received[2].sender_id == victims_conversation
+    assert not any(m.get("text") == "只给本人的回复" for m in attacker.received)
+
+
+async def _rerequest(client: WebClient, claimed):
+    await client.client.emit("session_request", {"session_id": claimed})
+    return await asyncio.wait_for(client.sessions.get(), 5)
+
+
+async def test_widget_in_a_phone_browser(browser, channel_redis_url):
+    bot = FakeBot()
+    channels = web_channels(channel_redis_url)
     async with rasa_like_server(channels, bot, CHANNEL_PORT):
         context = await browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
         page = await context.new_page()
@@ -77,6 +135,7 @@ async def test_widget_in_a_phone_browser(browser):
         await page.wait_for_selector("text=收到：/file_complaint")
         assert "投诉建议" in await page.locator(".bm-row.bm-user").last.inner_text()
         session = await page.evaluate("JSON.parse(localStorage.getItem('bianmin.webchat.session'))")
+        session = "web:" + session.split(".")[0]  # the widget keeps the signed token; the conversation is its id
         assert bot.received[-1].sender_id == session and bot.texts()[-1] == "/file_complaint"
 
         await page.reload()  # the conversation is shown again, in the same session
@@ -95,9 +154,9 @@ async def test_widget_in_a_phone_browser(browser):
         await context.close()
 
 
-async def test_chat_page_fills_the_screen_and_shows_handoff_text(browser):
+async def test_chat_page_fills_the_screen_and_shows_handoff_text(browser, channel_redis_url):
     bot = FakeBot()
-    channels = web_channels()
+    channels = web_channels(channel_redis_url)
     async with rasa_like_server(channels, bot, CHANNEL_PORT):
         page = await browser.new_page(viewport={"width": 375, "height": 700})
         await page.goto(f"{BASE}/webhooks/webchat/")
@@ -106,6 +165,7 @@ async def test_chat_page_fills_the_screen_and_shows_handoff_text(browser):
         await page.press(".bm-input", "Enter")
         await page.wait_for_selector("text=收到：你好")
         session = await page.evaluate("JSON.parse(localStorage.getItem('bianmin.webchat.session'))")
+        session = "web:" + session.split(".")[0]
         await channels[0].get_output_channel().send_response(session, {"text": "【人工客服】正在为您转接，请稍候。"})
         await page.wait_for_selector(".bm-handoff >> text=人工客服已接入")
         await page.close()

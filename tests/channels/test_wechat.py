@@ -13,7 +13,7 @@ from channels.wechat_api import WeChatAccount, WeChatApi
 from fakes.bot import FakeBot
 from fakes.servers import rasa_like_server, wait_until
 from fakes.wechat import text_push
-from tests.channels.conftest import AES_KEY, CHANNEL_PORT, OPENID, reply_text
+from tests.channels.conftest import AES_KEY, CHANNEL_PORT, CONVERSATION, OPENID, reply_text
 from tests.channels.conftest import oa_pusher as pusher
 
 
@@ -137,7 +137,7 @@ async def test_long_answer_is_split_between_passive_reply_and_api(settings, http
 
     async with rasa_like_server([WeChatInput(settings)], long_bot, CHANNEL_PORT):
         _, body, _ = await pusher(settings).post(http, text_push(OPENID, "须知", 1014))
-        assert await wait_until(lambda: wechat_api.sent, timeout=5)
+        assert await wait_until(lambda: "".join(wechat_api.texts_to(OPENID)).endswith(long_text[-20:]), timeout=5)
     passive = reply_text(body)
     assert len(passive.encode()) <= 2048
     sent = wechat_api.texts_to(OPENID)
@@ -147,7 +147,7 @@ async def test_long_answer_is_split_between_passive_reply_and_api(settings, http
 
 async def test_output_channel_sends_agent_replies_through_the_api(settings, wechat_api):
     channel = WeChatInput(settings)
-    await channel.get_output_channel().send_response(OPENID, {"text": "【人工客服】您好，我是客服小王。", "agent": "小王"})
+    await channel.get_output_channel().send_response(CONVERSATION, {"text": "【人工客服】您好，我是客服小王。", "agent": "小王"})
     assert wechat_api.texts_to(OPENID) == ["【人工客服】您好，我是客服小王。"]
     await channel.api.close()
 

@@ -9,14 +9,14 @@ from channels.wechat import WeChatInput
 from fakes.bot import FakeBot
 from fakes.servers import rasa_like_server
 from fakes.wechat import text_push
-from tests.channels.conftest import CHANNEL_PORT, OPENID, oa_pusher, reply_text
+from tests.channels.conftest import CHANNEL_PORT, CONVERSATION, OPENID, oa_pusher, reply_text
 
 
 async def test_an_agent_question_after_the_menu_gets_the_citizens_number(settings, http, wechat_api):
     bot, push, channel = FakeBot(), oa_pusher(settings), WeChatInput(settings)
     async with rasa_like_server([channel], bot, CHANNEL_PORT):
         await push.post(http, text_push(OPENID, "按钮", 3001))
-        await channel.get_output_channel().send_response(OPENID, {"text": "请问您住在几号楼？直接回复数字就行。"})
+        await channel.get_output_channel().send_response(CONVERSATION, {"text": "请问您住在几号楼？直接回复数字就行。"})
         _, body, _ = await push.post(http, text_push(OPENID, "2", 3002))
     assert bot.texts() == ["按钮", "2"]
     assert reply_text(body) == "收到：2"
@@ -38,9 +38,9 @@ async def test_no_choice_while_an_agent_holds_the_conversation(settings, http, w
     handoff = HandoffStore.from_url(settings.redis_url)
     async with rasa_like_server([WeChatInput(settings)], bot, CHANNEL_PORT):
         await push.post(http, text_push(OPENID, "按钮", 3008))
-        assert await handoff.pick_up(OPENID, "小王", {})  # the agent has not written yet
+        assert await handoff.pick_up(CONVERSATION, "小王", {})  # the agent has not written yet
         await push.post(http, text_push(OPENID, "1", 3009))
-        await handoff.finish(OPENID, "小王", "resolved")
+        await handoff.finish(CONVERSATION, "小王", "resolved")
     await handoff.close()
     assert bot.texts() == ["按钮", "1"]
 

@@ -199,3 +199,149 @@ def queued(settings):
         return conversation_id
 
     return enqueue
+
+
+# --- browser tests: the widget against a fake socket.io server, axe-core --------------------------------
+
+CHAT_PORT = 43205
+HERE = __import__("pathlib").Path(__file__).resolve().parent
+STATIC = HERE.parent.parent / "channels" / "static"
+GREETING = "您好，这里是12345便民服务热线智能客服。请问有什么可以帮您？"
+MENU = [{"title": "咨询问题", "payload": "/ask_question"}, {"title": "查询工单", "payload": "/check_ticket"}]
+
+
+class FakeChat:
+    """Rasa's socket.io channel as the widget sees it: session_request/confirm, user_uttered → bot_uttered.
+    `answers` maps a message to the replies; `push` sends a message as the console would (agent, handoff)."""
+
+    def __init__(self) -> None:
+        import socketio
+
+        self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*")
+        self.app = web.Application()
+        self.sio.attach(self.app, socketio_path="/socket.io")
+        self.received: List[str] = []
+        self.sids: Dict[str, str] = {}  # session id -> socket id
+        self.answers: Dict[str, List[Dict[str, Any]]] = {"/greet": [{"text": GREETING, "quick_replies": MENU}]}
+        for route, name in (
+            ("/", "chat.html"),
+            ("/demo", "demo.html"),
+            ("/widget.js", "widget.js"),
+            ("/socket.io.min.js", "socket.io.min.js"),
+        ):
+            self.app.router.add_get("/webhooks/webchat" + route, self._file(name))
+        self.sio.on("session_request", self._session)
+        self.sio.on("user_uttered", self._uttered)
+
+    @staticmethod
+    def _file(name: str):
+        async def handler(request: web.Request) -> web.Response:
+            kind = "text/html" if name.endswith(".html") else "application/javascript"
+            return web.Response(body=(STATIC / name).read_bytes(), content_type=kind, charset="utf-8")
+
+        return handler
+
+    async def _session(self, sid: str, data: Any) -> None:
+        session = (data or {}).get("session_id") or f"s-{sid}"
+        self.sids[session] = sid
+        await self.sio.emit("session_confirm", session, room=sid)
+
+    async def _uttered(self, sid: str, data: Dict[str, Any]) -> None:
+        message = data.get("message") or ""
+        self.received.append(message)
+        for reply in self.answers.get(message, []):
+            await self.sio.emit("bot_uttered", reply, room=sid)
+
+    async def push(self, text: str, **metadata: Any) -> None:
+        """A message to every connected widget (the console's tracker/events with side effects)."""
+        message: Dict[str, Any] = {"text": text}
+        if metadata:
+            message["metadata"] = metadata
+        for sid in list(self.sids.values()):
+            await self.sio.emit("bot_uttered", message, room=sid)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{CHAT_PORT}/webhooks/webchat"
+
+
+@pytest.fixture
+async def chat():
+    fake = FakeChat()
+    server = TestServer(fake.app, host="127.0.0.1", port=CHAT_PORT)
+    await server.start_server()
+    yield fake
+    await server.close()
+
+
+AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core, installed from tests/console/package-lock.json on first use (`npm ci`)."""
+    import shutil
+    import subprocess
+
+    if not AXE.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is needed for axe-core: `sudo apt-get install npm` (.ci/run installs it)")
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=HERE, check=True, timeout=300)
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe(axe_source):
+    """`await axe(page)`: the serious and critical WCAG 2.1 A/AA violations on the page, as readable lines."""
+
+    async def check(page) -> List[str]:
+        if not await page.evaluate("() => !!window.axe"):
+            await page.add_script_tag(content=axe_source)
+        result = await page.evaluate(
+            """async () => (await axe.run(document, {runOnly: {type: 'tag',
+                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})).violations
+              .filter(v => v.impact === 'serious' || v.impact === 'critical')
+              .map(v => v.id + ': ' + v.help + ' @ ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))"""
+        )
+        return list(result)
+
+    return check
+
+
+@pytest.fixture
+async def agent_page(browser, console):
+    """`await agent_page(name, viewport=...)`: a logged-in browser page on the test console."""
+    contexts = []
+
+    async def open_as(name: str, viewport: Dict[str, int] = {"width": 1280, "height": 800}):  # noqa: B006
+        context = await browser.new_context(viewport=viewport, locale="zh-CN")
+        contexts.append(context)
+        page = await context.new_page()
+        base = f"http://127.0.0.1:{CONSOLE_PORT}"
+        await page.goto(base + "/login")
+        await page.fill("input[name=name]", name)
+        await page.fill("input[name=password]", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_url(base + "/")
+        return page
+
+    yield open_as
+    for context in contexts:
+        await context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """`await screenshot(page, name)`: with BIANMIN_SCREENSHOTS=<dir> set, saves <dir>/<name>-<width>.png
+    (how docs/console-*.png and docs/widget-*.png are made)."""
+    import os
+    from pathlib import Path
+
+    async def save(page, name: str) -> None:
+        folder = os.environ.get("BIANMIN_SCREENSHOTS")
+        if folder:
+            width = page.viewport_size["width"]
+            await page.screenshot(path=str(Path(folder) / f"{name}-{width}.png"))
+
+    return save

@@ -57,7 +57,9 @@ async def test_take_pauses_greets_reply_and_hand_back(console, login_as, queued,
     assert "人工客服小王" in said[0]["event"]["text"]
     assert (await console.post("/api/conversations/c-flow/reply", headers=headers, json={"text": "  "})).status == 400
     assert (await console.post("/api/conversations/c-flow/handback", headers=headers)).status == 200
-    assert rasa.kinds("c-flow") == ["pause", "bot", "bot", "resume", "action"]
+    # greeting, reply, "人工客服已结束服务" (metadata handoff=released: the widget drops its banner), resume
+    assert rasa.kinds("c-flow") == ["pause", "bot", "bot", "bot", "resume", "action"]
+    assert rasa.appended[-3]["event"]["metadata"] == {"handoff": "released"}
     assert rasa.appended[-1]["event"] == {"event": "action", "name": "action_listen"}  # predicted as after a listen
     assert rasa.triggered == [
         {
@@ -215,8 +217,8 @@ async def test_agent_picks_a_conversation_that_did_not_ask(console, login_as, ra
     assert (await console.post("/api/pickup", headers=headers, json={"id": "c-pick"})).status == 200
     assert rasa.kinds("c-pick") == ["pause", "bot"]
     view = await (await console.get("/api/conversations/c-pick")).json()
-    assert view["mine"] and view["summary"]["last_message"] == "我要投诉噪音"
-    assert view["summary"]["topic"] == "ask_question" and view["summary"]["picked_by_agent"]  # bot.handoff summary
+    assert view["mine"] and view["summary"]["question"] == view["question"] == "我要投诉噪音"
+    assert view["summary"]["topic"] == "ask_question" and "picked_by_agent" not in view["summary"]  # no raw keys
     assert (await console.post("/api/pickup", headers=headers, json={"id": "c-pick"})).status == 409
 
 

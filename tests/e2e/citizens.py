@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 
 import socketio
 
@@ -13,7 +12,8 @@ class SocketCitizen:
 
     def __init__(self) -> None:
         self.client = socketio.AsyncClient(reconnection=False)
-        self.session_id = uuid.uuid4().hex
+        self.token = ""  # the signed session token the server issues (channels.identity.WebSessions)
+        self.session_id = ""  # the conversation id: "web:<random part of the token>"
         self.received: asyncio.Queue = asyncio.Queue()
         self.client.on("bot_uttered", self._on_bot)
 
@@ -22,12 +22,15 @@ class SocketCitizen:
 
     async def connect(self, rasa_url: str) -> None:
         await self.client.connect(rasa_url, socketio_path="/socket.io", transports=["polling"])  # engineio 4.15 websocket client needs aiohttp>=3.10
-        await self.client.emit("session_request", {"session_id": self.session_id})
-        await asyncio.sleep(0.2)
+        confirmed: asyncio.Queue = asyncio.Queue()
+        self.client.on("session_confirm", confirmed.put)
+        await self.client.emit("session_request", {})
+        self.token = await asyncio.wait_for(confirmed.get(), 10)
+        self.session_id = "web:" + self.token.split(".")[0]
 
     async def says(self, text: str) -> float:
         sent = time.monotonic()
-        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        await self.client.emit("user_uttered", {"message": text, "session_id": self.token})
         return sent
 
     async def hears(self, fragment: str, timeout: float = 20.0):

@@ -14,12 +14,14 @@ TICKET = re.compile(r"BM\d{6}[0-9A-HJKMNP-TV-Z]{8}")
 class Citizen:
     """One conversation over Rasa's REST channel."""
 
-    def __init__(self, session: aiohttp.ClientSession, rasa_url: str) -> None:
+    def __init__(self, session: aiohttp.ClientSession, rasa_url: str, token: str) -> None:
         self.session, self.url, self.sender = session, f"{rasa_url}/webhooks/rest/webhook", uuid.uuid4().hex
+        self.headers = {"Authorization": f"Bearer {token}"}  # the REST channel needs the Rasa token
 
     async def says(self, text: str) -> str:
         """Sends one message; returns all reply texts and button titles joined."""
-        async with self.session.post(self.url, json={"sender": self.sender, "message": text}) as response:
+        async with self.session.post(self.url, json={"sender": self.sender, "message": text},
+                                     headers=self.headers) as response:
             assert response.status == 200
             replies = await response.json()
         parts = []
@@ -32,7 +34,7 @@ class Citizen:
 @pytest.fixture
 async def citizen(stack):
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-        yield Citizen(session, stack.rasa_url)
+        yield Citizen(session, stack.rasa_url, stack.rasa_token)
 
 
 def ticket_rows(database_url: str, number: str) -> list:

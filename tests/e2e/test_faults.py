@@ -5,6 +5,7 @@ supervised by the stack as `make run` does), the same trained model. In turn: th
 action server and the console are killed (SIGKILL, as a crash), then the stack's Redis. Every message a
 citizen sends while parts are away gets an answer; none is lost.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,11 +23,11 @@ import aiohttp
 import pytest
 import sqlalchemy
 
+from bot.settings import ROOT, load
 from stack.recovering import NOTICE
 from stack.run import Stack, health_url, isolated_settings
 from stack.status import fetch
 from stack.supervisor import RestartPolicy
-from bot.settings import ROOT, load
 from tests.e2e.citizens import SocketCitizen
 
 TICKET = re.compile(r"BM\d{6}[0-9A-HJKMNP-TV-Z]{8}")
@@ -54,17 +55,21 @@ def faulty():
 class Citizens:
     """REST citizens; counts every message sent and every one answered."""
 
-    def __init__(self, session: aiohttp.ClientSession, rasa_url: str) -> None:
+    def __init__(self, session: aiohttp.ClientSession, rasa_url: str, token: str) -> None:
         self.session, self.url = session, f"{rasa_url}/webhooks/rest/webhook"
+        self.headers = {"Authorization": f"Bearer {token}"}  # the REST channel needs the Rasa token
         self.sent = self.answered = 0
 
     async def says(self, sender: str, text: str) -> str:
         self.sent += 1
-        async with self.session.post(self.url, json={"sender": sender, "message": text}) as response:
+        async with self.session.post(
+            self.url, json={"sender": sender, "message": text}, headers=self.headers
+        ) as response:
             assert response.status == 200, f"{text!r}: HTTP {response.status}"
             replies = await response.json()
-        reply = "\n".join([r.get("text") or "" for r in replies]
-                          + [b["title"] for r in replies for b in r.get("buttons") or []])
+        reply = "\n".join(
+            [r.get("text") or "" for r in replies] + [b["title"] for r in replies for b in r.get("buttons") or []]
+        )
         self.answered += bool(reply.strip())
         return reply
 
@@ -72,7 +77,7 @@ class Citizens:
 @pytest.fixture
 async def citizens(faulty):
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
-        crowd = Citizens(session, faulty.settings.rasa_url)
+        crowd = Citizens(session, faulty.settings.rasa_url, faulty.settings.rasa_token)
         yield crowd
         assert crowd.answered == crowd.sent, f"{crowd.sent - crowd.answered} of {crowd.sent} messages got no answer"
 
@@ -106,8 +111,13 @@ async def test_the_ticket_backend_crashes_while_a_complaint_is_filed(faulty, cit
     await citizen.connect(faulty.settings.rasa_url)
     try:
         for text, expected in [
-            ("我要投诉", "描述"), ("小区门口的井盖丢了好几天了，晚上特别危险", "分类对吗"), ("/affirm", "地址"),
-            ("河西区友谊路20号", "什么时候"), ("跳过", "称呼"), ("周先生", "电话"), ("13712345678", "保密"),
+            ("我要投诉", "描述"),
+            ("小区门口的井盖丢了好几天了，晚上特别危险", "分类对吗"),
+            ("/affirm", "地址"),
+            ("河西区友谊路20号", "什么时候"),
+            ("跳过", "称呼"),
+            ("周先生", "电话"),
+            ("13712345678", "保密"),
             ("/deny", "请核对"),
         ]:
             await citizen.says(text)
@@ -159,13 +169,24 @@ async def test_the_stacks_redis_restarts_and_a_form_in_progress_continues(faulty
 def test_bianmin_status_shows_each_part_and_its_restarts(faulty):
     def status(*args: str) -> subprocess.CompletedProcess:
         env = {**os.environ, "BIANMIN_SUPERVISOR_PORT": str(faulty.settings.supervisor_port)}
-        return subprocess.run([sys.executable, "-m", "stack.cli", "status", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "stack.cli", "status", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     report = json.loads(status("--json").stdout)
     assert report["ok"] and report["outbox"]["pending"] == 0
     assert {p["name"]: (p["state"], p["restarts"]) for p in report["parts"]} == {
-        "redis": ("up", 1), "tickets": ("up", 1), "actions": ("up", 1), "rasa": ("up", 0), "console": ("up", 1)}
+        "redis": ("up", 1),
+        "tickets": ("up", 1),
+        "actions": ("up", 1),
+        "rasa": ("up", 0),
+        "console": ("up", 1),
+    }
     shown = status()
     assert shown.returncode == 0 and "last exit code -9" in shown.stdout
     assert "outbox: 0 complaint(s) waiting for the ticket system" in shown.stdout
@@ -176,6 +197,8 @@ def ticket_rows(database_url: str, words: str) -> list:
     try:
         with engine.connect() as connection:
             table = sqlalchemy.Table("tickets", sqlalchemy.MetaData(), autoload_with=connection)
-            return [dict(r._mapping) for r in connection.execute(table.select().where(table.c.description.contains(words)))]
+            return [
+                dict(r._mapping) for r in connection.execute(table.select().where(table.c.description.contains(words)))
+            ]
     finally:
         engine.dispose()

@@ -13,7 +13,7 @@ from bot.routing.learn_cli import HISTORY_FILE, main as learn
 from bot.routing.learned import LEARNED_FILE
 from bot.routing.taxonomy import DATA_DIR
 
-COURIER = ("快递投诉", "快递员把包裹放在驿站也不打电话通知，去取还要收保管费")
+COURIER = ("快递投诉", "韵达快递员不送货上门，还要我加钱，打客服也不处理")
 
 
 @pytest.fixture

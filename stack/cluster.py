@@ -1,0 +1,234 @@
+"""Beyond one machine, on one machine: N Rasa servers and M action servers behind haproxy, sharing Redis
+(Rasa's tracker and lock store, the channels' state, socket.io rooms) and the ticket store (PostgreSQL).
+
+The same topology as deploy/ (docker compose, Kubernetes), as local processes, for the cluster test and
+bench/load. It reuses the stack's pieces (stack.run, stack.supervisor): each part is a supervised
+process; what changes is that Rasa's public port and the action endpoint are haproxy's.
+
+    citizens ──> haproxy :rasa_port ──> rasa-1 :rasa_port+101, rasa-2 :rasa_port+102   (socket.io: sticky)
+    rasa-i ──> haproxy :actions_port ──> actions-1 :actions_port+101, actions-2 ...
+    everything ──> Redis, tickets ──> PostgreSQL (or SQLite when none is configured)
+
+`python -m stack.cluster` runs one in the foreground (Ctrl-C stops it).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot.settings import Settings, to_env
+from stack.run import StackError, runs_reference_tickets, write_credentials
+from stack.supervisor import UP, RestartPolicy, Service, Supervisor
+from stack.training import ensure_model
+
+PORT_STEP = 100  # member i of a group listens on the group's public port + PORT_STEP + i
+
+
+def haproxy_binary() -> Optional[str]:
+    return shutil.which("haproxy") or (shutil.which("haproxy", path="/usr/sbin:/sbin"))
+
+
+def haproxy_config(settings: Settings, rasa_ports: List[int], action_ports: List[int]) -> str:
+    """haproxy.cfg of the cluster: Rasa behind settings.rasa_port, the action servers behind
+    settings.actions_port. A dead member is taken out after two failed checks (1 s apart); a request that
+    could not reach one (connection refused, reset with no answer) is sent to another member."""
+    host = settings.host
+    rasa = "\n".join(f"    server rasa{i + 1} {host}:{port} check inter 1s fall 2 rise 2"
+                     for i, port in enumerate(rasa_ports))
+    actions = "\n".join(f"    server actions{i + 1} {host}:{port} check inter 1s fall 2 rise 2"
+                        for i, port in enumerate(action_ports))
+    return f"""global
+    maxconn 4096
+
+defaults
+    mode http
+    option http-buffer-request
+    option redispatch
+    retries 3
+    retry-on conn-failure empty-response 503
+    timeout connect 2s
+    timeout client 120s
+    timeout server 120s
+    timeout queue 30s
+
+frontend rasa_front
+    bind {host}:{settings.rasa_port}
+    option forwardfor
+    acl socketio path_beg /socket.io
+    use_backend rasa_sticky if socketio
+    default_backend rasa
+
+backend rasa
+    balance roundrobin
+    option httpchk GET /
+{rasa}
+
+backend rasa_sticky
+    # socket.io's long polling needs every request of a session on the same server
+    balance source
+    hash-type consistent
+    option httpchk GET /
+{rasa}
+
+frontend actions_front
+    bind {host}:{settings.actions_port}
+    default_backend actions
+
+backend actions
+    balance roundrobin
+    option httpchk GET /health
+{actions}
+"""
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return 200 <= response.status < 300
+    except OSError:
+        return False
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+class Cluster:
+    """The local multi-process cluster. `settings` are the public ones (Rasa's and the action endpoint's
+    ports are haproxy's); use as a context manager, or start() and stop()."""
+
+    def __init__(self, settings: Settings, rasa_servers: int = 2, action_servers: int = 2,
+                 policy: Optional[RestartPolicy] = None, extra_env: Optional[Dict[str, str]] = None) -> None:
+        self.settings = settings
+        self.rasa_ports = [settings.rasa_port + PORT_STEP + i + 1 for i in range(rasa_servers)]
+        self.action_ports = [settings.actions_port + PORT_STEP + i + 1 for i in range(action_servers)]
+        self.policy = policy or RestartPolicy()
+        self.extra_env = extra_env or {}
+        self.log_dir = settings.var_dir / "logs"
+        self.services: List[Service] = []
+        self.supervisor: Optional[Supervisor] = None
+
+    def env(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.update(to_env(self.settings))
+        env.update(self.extra_env)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def build(self, model: Path, credentials: Path) -> List[Service]:
+        """The processes, in start order."""
+        s, python = self.settings, sys.executable
+        haproxy = haproxy_binary()
+        if haproxy is None:
+            raise StackError("haproxy is needed for the cluster: `sudo apt-get install haproxy`.")
+        config = s.var_dir / "haproxy.cfg"
+        config.write_text(haproxy_config(s, self.rasa_ports, self.action_ports), encoding="utf-8")
+        parts: List[Service] = []
+        if runs_reference_tickets(s):
+            parts.append(Service("tickets", [python, "-m", "tickets"], lambda: _answers(f"{s.tickets_url}/health")))
+        for i, port in enumerate(self.action_ports):
+            parts.append(Service(f"actions-{i + 1}", [python, "-m", "actions"],
+                                 lambda port=port: _answers(f"http://{s.host}:{port}/health"),
+                                 env={"BIANMIN_ACTIONS_PORT": str(port)}))
+        parts.append(Service("haproxy", [haproxy, "-db", "-f", str(config)],
+                             lambda: _port_open(s.host, s.rasa_port)))
+        for i, port in enumerate(self.rasa_ports):
+            parts.append(Service(
+                f"rasa-{i + 1}",
+                [python, "-m", "rasa", "run", "--model", str(model), "--enable-api", "--auth-token", s.rasa_token,
+                 "--port", str(port), "--interface", s.host, "--cors", "*", "--credentials", str(credentials),
+                 "--endpoints", "endpoints.yml"],
+                lambda port=port: _answers(f"http://{s.host}:{port}/status?token={s.rasa_token}"),
+                # the action endpoint is haproxy's; the supervisor's relay of `bianmin run` is not used here
+                env={"BIANMIN_ACTIONS_URL": f"http://{s.host}:{s.actions_port}/webhook"}))
+        return parts
+
+    def start(self, timeout: float = 600.0) -> "Cluster":
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        model = ensure_model(self.settings, quiet=True)
+        credentials = write_credentials(self.settings)
+        self.services = self.build(model, credentials)
+        self.supervisor = Supervisor(self.services, self.env(), self.log_dir, self.policy)
+        try:
+            for service in self.services:
+                self.supervisor.launch(service)
+            self.wait_ready(self.services, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        self.supervisor.watch()
+        return self
+
+    def wait_ready(self, services: List[Service], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for service in services:
+            while not service.ready():
+                if service.process is not None and service.process.poll() is not None:
+                    raise StackError(f"{service.name} exited with code {service.process.returncode}; "
+                                     f"see {self.log_dir / (service.name + '.log')}")
+                if time.monotonic() > deadline:
+                    raise StackError(f"{service.name} was not ready after {timeout:.0f} s")
+                time.sleep(0.5)
+            if self.supervisor is not None:
+                with self.supervisor.lock:
+                    service.set_state(UP)
+
+    def service(self, name: str) -> Service:
+        return next(service for service in self.services if service.name == name)
+
+    def kill(self, name: str) -> int:
+        """Kills one part like a crash (SIGKILL to its process group); the supervisor restarts it later."""
+        process = self.service(name).process
+        assert process is not None
+        os.killpg(process.pid, signal.SIGKILL)
+        return process.pid
+
+    def stop_service(self, name: str) -> None:
+        """Stops one part on purpose (not restarted)."""
+        assert self.supervisor is not None
+        self.supervisor.stop(self.service(name))
+
+    def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.close()
+        self.supervisor = None
+
+    def __enter__(self) -> "Cluster":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main() -> int:
+    from bot.settings import load
+
+    cluster = Cluster(load())
+    try:
+        cluster.start()
+        print(f"cluster up: Rasa behind haproxy at {cluster.settings.rasa_url} "
+              f"(servers on {cluster.rasa_ports}), action servers {cluster.action_ports}. Ctrl-C stops it.")
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return 0
+    except StackError as error:
+        print(f"bianmin: {error}", file=sys.stderr)
+        return 1
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Two Rasa servers and two action servers behind haproxy, sharing Redis and PostgreSQL (issue 15): a
+complaint goes on, turn by turn alternating between the servers, while one Rasa server is killed, and
+becomes one ticket in PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+
+import aiohttp
+import sqlalchemy
+
+TICKET = re.compile(r"BM\d{6}[0-9A-HJKMNP-TV-Z]{8}")
+# longer than the 500 characters the model reads: the ticket still gets all of it
+DESCRIPTION = "小区门口的井盖丢了好几天了，晚上特别危险。" + "".join(
+    f"第{i}天了还是没人来管，昨天晚上又有一位老人差点掉下去，孩子们放学都要从这里经过。" for i in range(1, 21))
+
+
+async def says(session, cluster, sender, text) -> str:
+    url = f"{cluster.settings.rasa_url}/webhooks/rest/webhook"
+    headers = {"Authorization": f"Bearer {cluster.settings.rasa_token}"}
+    async with session.post(url, json={"sender": sender, "message": text}, headers=headers) as response:
+        assert response.status == 200, f"{text!r}: HTTP {response.status}"
+        replies = await response.json()
+    return "\n".join([r.get("text") or "" for r in replies] + [b["title"] for r in replies for b in r.get("buttons") or []])
+
+
+async def test_a_complaint_goes_on_when_one_rasa_server_is_killed(cluster):
+    sender = f"cluster-{uuid.uuid4().hex[:8]}"
+    answered = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+        # system intents are refused by every server (channels/guard.py), before and after the kill
+        assert "无法识别" in await says(session, cluster, sender, "/EXTERNAL_handback")
+        for text, expected in [("我要投诉", "描述"), (DESCRIPTION, "分类对吗")]:
+            reply = await says(session, cluster, sender, text)
+            assert expected in reply, reply
+            answered.append(text)
+        killed = cluster.kill("rasa-1")  # a crash: no goodbye, the supervisor restarts it later
+        started = time.monotonic()
+        for text, expected in [("/affirm", "地址"), ("河西区友谊路20号", "什么时候"), ("跳过", "称呼"), ("周先生", "电话"),
+                               ("13712345678", "保密"), ("/deny", "请核对"), ("/affirm", "工单号")]:
+            reply = await says(session, cluster, sender, text)
+            assert expected in reply, (text, reply)
+            answered.append(text)
+        during = time.monotonic() - started
+        number = TICKET.search(reply).group(0)
+        # another citizen is answered too, while rasa-1 is still away
+        assert "排气" in await says(session, cluster, f"{sender}-faq", "家里暖气不热怎么办")
+    assert cluster.service("rasa-1").process.pid != killed or cluster.service("rasa-1").process.poll() is not None
+    engine = sqlalchemy.create_engine(cluster.settings.database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(sqlalchemy.text("SELECT number, description FROM tickets WHERE description LIKE :d"),
+                                  {"d": "%井盖丢了%"}).fetchall()
+    engine.dispose()
+    assert [row[0] for row in rows] == [number]  # one ticket, the one the citizen was told
+    assert len(DESCRIPTION) > 500 and rows[0][1] == DESCRIPTION
+    print(f"\ncluster: {len(answered)} turns answered, 7 of them in {during:.1f} s after rasa-1 was killed; "
+          f"ticket {number} in {cluster.settings.database_url.split('@')[-1]}")
+    await asyncio.sleep(0)
