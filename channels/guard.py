@@ -2,8 +2,8 @@
 
 - **Rates**: per conversation and per client IP (web chat), in fixed one-minute windows in Redis (shared by
   every Rasa server).
-- **Sizes**: a message longer than `max_chars` and metadata larger than `metadata_bytes` are refused. A
-  message longer than `model_chars` reaches the conversation whole (the complaint form's description, the
+- **Sizes**: a message longer than `max_chars` is refused; metadata is cut to `bot.input_limits`'s bound
+  (it is stored with every event of the conversation), keeping the message. A message longer than `model_chars` reaches the conversation whole (the complaint form's description, the
   ticket), but the model reads only its first `model_chars` characters: a long text would otherwise keep the
   event loop, and so every other citizen, waiting for seconds (issue 15).
 - **System intents**: text starting with "/" is a Rasa payload (`/intent{"entity": ...}`). A citizen may
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import logging
 import re
 import time
@@ -32,13 +31,14 @@ from rasa.core.channels.channel import UserMessage
 from redis import asyncio as aioredis
 from sanic import Blueprint
 
+from bot.input_limits import bounded_metadata
+
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 Parser = Callable[[str], Awaitable[Optional[Dict[str, Any]]]]
 
 TOO_LONG = "您的消息有{length}字，超过了{limit}字的上限，我没能收下。请精简一下，或者分成几条发给我。"
-METADATA_TOO_BIG = "这条消息附带的数据太多，我没能收下。请刷新页面后重新发送。"
 TOO_FAST = "您发送得太快了，刚才这条我没能处理。请稍等一分钟再发。"
 NOT_A_BUTTON = "抱歉，这条指令我无法识别。请直接用文字告诉我您的问题，或点选我给出的按钮。"
 BUSY = "我还在处理您前面的消息，刚才这条没能处理。请等我回复后再发一次。"
@@ -57,7 +57,6 @@ class Limits:
 
     model_chars: int = 500  # the model reads at most this prefix of a message
     max_chars: int = 3000  # longer messages are refused (the ticket backend keeps 4,000 of a description)
-    metadata_bytes: int = 2048  # JSON of a message's metadata
     per_conversation: int = 30  # messages a minute
     per_ip: int = 120  # messages a minute from one client address (web chat)
     queue_depth: int = 10  # messages of one conversation waiting for their turn in this process
@@ -68,13 +67,6 @@ def payload_intent(text: str) -> str:
     """The intent name of a payload ("/rate{...}" → "rate")."""
     match = PAYLOAD_NAME.match(text)
     return match.group(1) if match else ""
-
-
-def metadata_size(metadata: Any) -> int:
-    """Bytes of `metadata` as JSON."""
-    if not metadata:
-        return 0
-    return len(json.dumps(metadata, ensure_ascii=False, default=str).encode("utf-8"))
 
 
 def client_ip(peer: Optional[str], forwarded_for: Optional[str]) -> str:
@@ -219,8 +211,8 @@ class Guard:
             return TOO_FAST
         if ip is not None and not await self.rates.allow("ip", ip, limits.per_ip):
             return TOO_FAST
-        if metadata_size(message.metadata) > limits.metadata_bytes:
-            return METADATA_TOO_BIG
+        if message.metadata is not None:
+            message.metadata = bounded_metadata(message.metadata) or None  # kept with every event: bounded
         text = (message.text or "").strip()
         if len(text) > limits.max_chars:
             return TOO_LONG.format(length=len(text), limit=limits.max_chars)

@@ -24,7 +24,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Tuple
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from bot.rate_limits import Limit, Limiter, wait_words
+from bot.rate_limits import Limit, Limiter, key_part, wait_words
 from bot.settings import Settings
 from bot.threads import in_thread
 from console.accounts import NAME, Accounts, Agent
@@ -41,6 +41,9 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # attempt back); per account and address LOGIN_FREE attempts, then 2, 4, 8 ... up to 15 minutes between
 # attempts. The real user, from another address, is never slowed down by someone guessing.
 LOGIN_PER_IP, LOGIN_FREE, LOGIN_WINDOW = 30, 5, 15 * 60
+# per account, from addresses that never logged in to it: ACCOUNT_FREE attempts, then a doubling wait (a
+# guesser with many addresses); addresses the account logged in from in KNOWN_FOR are not slowed down
+ACCOUNT_FREE, KNOWN_FOR = 50, 30 * 24 * 3600
 MAX_PASSWORD = 1024
 PASSWORD_CHECK_CACHE = 2.0  # seconds a password fingerprint is trusted before the database is asked again
 WRONG_LOGIN = "用户名或密码错误。"
@@ -211,13 +214,20 @@ class Sessions:
             Limit("login-ip", ip, LOGIN_PER_IP, LOGIN_WINDOW),
             Limit("login-pair", f"{name}|{ip}", LOGIN_FREE, LOGIN_WINDOW, backoff=True, max_wait=LOGIN_WINDOW),
         )
-        wait = await self.limiter.attempt(*limits)
+        known_key = _PREFIX + "known-addresses:" + name
+        known = bool(await self.redis.sismember(known_key, key_part(ip)))
+        account = () if known else (Limit("login-account", name, ACCOUNT_FREE, LOGIN_WINDOW, True, LOGIN_WINDOW),)
+        wait = await self.limiter.attempt(*limits, *account)
         if wait:
             return None, f"尝试次数过多，请{wait_words(wait)}后再试。", 429
         agent = await in_thread(self.accounts.authenticate, name, password)
         if agent is None:
             return None, WRONG_LOGIN, 401
         await self.limiter.succeeded(*limits)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(known_key, key_part(ip))
+            pipe.expire(known_key, KNOWN_FOR)
+            await pipe.execute()
         return agent, "", 200
 
 

@@ -2,7 +2,7 @@
 
 `python -m bench.desk [--baseline-commit 60a5c14] [--delay-ms 40]` extracts the console as it was at the
 baseline commit into a temporary folder (git archive; the working tree is not touched), serves it and
-the current console as two processes on the same Redis (db 11), a fake Rasa HTTP API and the real
+the current console as two processes on the same Redis (db 6), a fake Rasa HTTP API and the real
 ticket backend, and lets a scripted agent in headless Chromium work the same 20 citizens on each:
 5 questions, 5 complaints to file, 5 ticket-status requests and 5 angry citizens. Per handoff it counts
 clicks and keystrokes (every typed character counts as one) and measures the wall time from the queue
@@ -34,7 +34,7 @@ from bot.settings import ROOT, load
 
 HERE = Path(__file__).resolve().parent
 RASA_PORT, TICKETS_PORT, OLD_PORT, NEW_PORT = 44201, 44202, 44203, 44204
-REDIS_DB = 11
+REDIS_DB = 6  # a database no test suite flushes (the others run concurrently on 11-15)
 TOKEN, TICKETS_TOKEN, PASSWORD = "bench-rasa-token", "bench-tickets-token", "bench desk password 1"
 CLICK_S, KEY_S = 1.1, 0.28  # keystroke-level model: point-and-click, one keystroke (CJK IME typing is slower)
 
@@ -288,7 +288,12 @@ async def run_shift(name: str, port: int, flow, rasa: FakeRasa, settings, browse
             await page.wait_for_selector(f"#waiting tr[data-id='{conversation_id}']")
             agent = Agent(page, base, delay_ms)
             started = time.perf_counter()
-            await flow(agent, citizen, ticket_number)
+            try:
+                await flow(agent, citizen, ticket_number)
+            except Exception:
+                await page.screenshot(path=str(settings.var_dir / f"failed-{conversation_id}.png"))
+                print(await page.content(), file=sys.stderr)
+                raise
             wall = time.perf_counter() - started
             if citizen.id == "warm":
                 continue  # loads the knowledge base in the console process
@@ -299,7 +304,6 @@ async def run_shift(name: str, port: int, flow, rasa: FakeRasa, settings, browse
     finally:
         await context.close()
         await store.close()
-        await tickets.close()
     return rows
 
 

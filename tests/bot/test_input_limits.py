@@ -26,14 +26,14 @@ def test_not_an_object_gives_nothing():
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=2000),
+    st.none() | st.booleans() | st.integers() | st.text(max_size=300),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=80), inner, max_size=40),
     max_leaves=60,
 )
 
 
 @given(json_values)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 def test_whatever_is_sent_the_stored_metadata_fits(value):
     bounded = bounded_metadata(value)
     assert isinstance(bounded, dict)

@@ -9,7 +9,7 @@ import time
 
 from rasa.core.lock_store import RedisLockStore
 
-from channels.guard import BUSY, FAILED, METADATA_TOO_BIG, NOT_A_BUTTON, TOO_FAST, Guard, Limits
+from channels.guard import BUSY, FAILED, NOT_A_BUTTON, TOO_FAST, Guard, Limits
 from channels.rest import TokenRestInput
 from channels.telegram import TelegramInput
 from channels.wechat import WeChatInput
@@ -136,14 +136,15 @@ async def test_long_messages_metadata_and_rates_get_a_polite_answer(settings, ht
         assert await rest(http, settings, "long", long_text) == [f"收到：{long_text}"]
         (too_long,) = await rest(http, settings, "long", "吵" * 100_000)
         assert "100000字" in too_long and "3000字" in too_long
-        metadata = {"blob": "x" * 3000}
-        assert await rest(http, settings, "meta", "你好", metadata=metadata) == [METADATA_TOO_BIG]
+        metadata = {"page": "/faq", "blob": "x" * 500_000}  # would be stored three times a message, for 30 days
+        assert await rest(http, settings, "meta", "你好", metadata=metadata) == ["收到：你好"]
         answers = [await rest(http, settings, "fast", f"第{i}条") for i in range(7)]
     assert parsed == [long_text[:500]]
     assert bot.received[0].text == long_text and bot.received[0].parse_data["text"] == long_text
     assert answers[:5] == [[f"收到：第{i}条"] for i in range(5)]
     assert answers[5:] == [[TOO_FAST], [TOO_FAST]]
     assert "吵" * 100 not in "".join(bot.texts())  # the 100,000 characters never reached the bot
+    assert bot.received[1].metadata == {"truncated": True, "page": "/faq"}
 
 
 async def test_per_ip_rate_on_the_web_chat(channel_redis_url):

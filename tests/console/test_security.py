@@ -210,3 +210,14 @@ def test_the_client_address_behind_a_trusted_proxy():
     assert client_ip(request("10.0.0.2", "198.51.100.7")) == "198.51.100.7"
     assert client_ip(request("10.0.0.2", "1.2.3.4, 198.51.100.7, 10.0.0.2")) == "198.51.100.7"  # spoofed first hop
     assert client_ip(request("203.0.113.5", "198.51.100.7")) == "203.0.113.5"  # not a trusted proxy: ignored
+
+
+async def test_guessing_from_many_addresses_slows_new_addresses_only(console):
+    from console.auth import ACCOUNT_FREE
+
+    sessions = console.server.app[SESSIONS]
+    assert (await sessions.log_in("boss", PASSWORD, "192.0.2.1"))[2] == 200  # the real user's usual address
+    for n in range(ACCOUNT_FREE):
+        assert (await sessions.log_in("boss", "guess guess", f"198.18.{n // 250}.{n % 250}"))[2] == 401
+    assert (await sessions.log_in("boss", "guess guess", "198.19.0.1"))[2] == 429  # yet another address
+    assert (await sessions.log_in("boss", PASSWORD, "192.0.2.1"))[2] == 200  # the known address: at once
