@@ -26,11 +26,25 @@ from actions.common import (
     latest_intent,
     latest_text,
     phone_given,
+    ticket_number_given,
     validated_phone,
 )
+from actions.faq import answer as answer_from_kb
 from actions.outbox import Outbox
-from actions.yes_no import yes_no
+from actions.yes_no import (
+    correction,
+    is_acknowledgement,
+    is_question,
+    only_asking,
+    says_when,
+    says_where,
+    skipped,
+    the_question_in,
+    wants_to_add,
+    yes_no,
+)
 from bot.categories import citizen_name
+from bot.kb import shared as knowledge_base
 from bot.personal_data import parse_phone
 from bot.places import find_district
 from bot.routing import CATEGORIES, department_for
@@ -59,6 +73,18 @@ _LEAD_IN = re.compile(
 )
 _SKIP = re.compile(r"^(跳过|不清楚|不知道|不记得|忘了|没有|无|不确定|略)$")
 _NAME_LEAD = re.compile(r"^(我叫|我姓|叫我|姓|我是|本人)")
+_NAME = re.compile(r"^[\u4e00-\u9fa5A-Za-z·]{1,12}$")
+# a time phrase in a first message or a description ("每天晚上10点以后", "上周五", "从上个月开始")
+_WHEN = re.compile(
+    r"(从|自)?(每天|每晚|天天|最近|近来|这几天|这段时间|昨天|今天|前天|上周[一二三四五六日天]?|这周|本周|上个月|这个月|今年|去年|"
+    r"\d{1,2}月\d{1,2}[日号]|[一二三四五六七八九十两半几\d]+个?多?(天|周|星期|月|年|小时)(以来|了|前)?)"
+    r"[^，,。！!；;]{0,10}?(早上|上午|中午|下午|晚上|夜里|半夜|凌晨|\d{1,2}点(以后|之后|左右|多)?|开始|以来|了)?"
+)
+# what the citizen said instead of an answer that the form takes up itself before asking again
+DIGRESSION_INTENTS = {"ask_question", "chitchat", "bot_challenge", "greet", "thank", "goodbye", "out_of_scope",
+                      "check_ticket"}
+LABELS = {**EDITABLE, "district": "所在区", "confidential": "是否保密", "confirmed": "确认提交",
+          "ticket_number": "工单号", "lookup_phone": "联系电话"}
 
 
 def substantive_description(text: str) -> Optional[str]:
@@ -87,7 +113,144 @@ def form_slots(domain: DomainDict) -> List[Text]:
 
 def reset_form_slots(domain: DomainDict) -> List[EventType]:
     """Events that clear everything the complaint form collected."""
-    return [SlotSet(slot, None) for slot in form_slots(domain)] + [SlotSet("requested_slot", None)]
+    return [SlotSet(slot, None) for slot in form_slots(domain)] + [
+        SlotSet("requested_slot", None),
+        SlotSet("adding_detail", None),
+    ]
+
+
+def full_address(district: Optional[str], address: Optional[str]) -> str:
+    """District and address once: "南开区幸福路8号", never "南开区 南开区幸福路8号"."""
+    address = (address or "").strip()
+    if not district or district == "待核实" or district in address or find_district(address) == district:
+        return address
+    return f"{district} {address}".strip()
+
+
+def when_in(text: str) -> Optional[str]:
+    """The time phrase a message already gives ("每天晚上10点以后"), if any."""
+    found = _WHEN.search(text or "")
+    return found.group(0).strip() if found and len(found.group(0).strip()) >= 2 else None
+
+
+def kind_of_reply(slot: str, tracker: Tracker) -> Optional[str]:
+    """What the citizen's latest message is at the form question `slot`, when it is not simply an answer:
+    "correction", "digression" (a question, chit-chat, "你是机器人吗"), "not_an_answer" (an acknowledgement or
+    an unrelated sentence) -- or None: an answer, to be validated as usual."""
+    text, intent = latest_text(tracker), latest_intent(tracker)
+    if not text:
+        return None  # a button: its intent and entities are the answer
+    if correction(text) and slot not in ("ticket_number", "lookup_phone"):
+        return "correction"
+    if slot in ("phone", "lookup_phone") and phone_given(tracker):
+        return None
+    if slot == "ticket_number" and ticket_number_given(tracker):
+        return None
+    if slot == "occurred_at" and skipped(text):
+        return None
+    if slot in ("confidential", "confirmed", "category"):
+        if is_question(text) or intent in DIGRESSION_INTENTS - {"greet", "thank"} and yes_no(text, intent) is None:
+            return "digression"
+        return None
+    if slot == "description":
+        if intent in DIGRESSION_INTENTS - {"ask_question", "check_ticket", "out_of_scope"} and len(text) < 12:
+            return "digression"
+        if intent == "ask_question" and is_question(text):
+            return "digression"
+        return "not_an_answer" if is_acknowledgement(text) else None
+    if is_question(text) or intent in DIGRESSION_INTENTS and not answers(slot, text):
+        return "digression"
+    if is_acknowledgement(text):
+        return "not_an_answer"
+    if slot == "occurred_at" and not says_when(text):
+        return "not_an_answer"
+    if slot == "address" and not says_where(text) and not latest_entity(tracker, "address"):
+        return "not_an_answer"
+    return None
+
+
+def answers(slot: str, text: str) -> bool:
+    """Whether the text reads as an answer to the form question `slot` (whatever intent it was given)."""
+    if slot == "occurred_at":
+        return says_when(text)
+    if slot == "address":
+        return says_where(text)
+    if slot == "district":
+        return find_district(text) is not None
+    if slot == "person_name":
+        return bool(_NAME.match(_NAME_LEAD.sub("", text).strip("。，,. "))) and len(text) <= 8
+    return False
+
+
+def digress(dispatcher: CollectingDispatcher, tracker: Tracker, in_complaint: bool = True) -> None:
+    """Takes up what the citizen said in the middle of a form (a question for the knowledge base, chit-chat,
+    "你是机器人吗"), then says "我们继续：" -- the form then asks its question again."""
+    intent, text = latest_intent(tracker), latest_text(tracker)
+    if intent == "bot_challenge":
+        dispatcher.utter_message(response="utter_iamabot")
+    elif intent == "chitchat":
+        dispatcher.utter_message(response="utter_chitchat")
+    elif intent in ("greet", "thank", "goodbye") and not is_question(text):
+        pass
+    elif intent == "check_ticket" and in_complaint:
+        dispatcher.utter_message(response="utter_form_check_later")
+    else:
+        answer_question(dispatcher, tracker, text)
+    dispatcher.utter_message(response="utter_form_resume")
+
+
+def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> None:
+    """The knowledge base's answer without its "did this help?" (a form's question follows), or a pointer."""
+    kb = knowledge_base()
+    chosen = kb.get(latest_entity(tracker, "faq_id") or "")
+    hits = [] if chosen else kb.search(text, k=3, channel=channel_of(tracker))
+    if chosen or hits and kb.decide(hits) == "answer":
+        answer_from_kb(dispatcher, chosen or hits[0].entry, ask_feedback=False)
+    else:
+        dispatcher.utter_message(response="utter_form_question_later")
+
+
+def corrected(dispatcher: CollectingDispatcher, tracker: Tracker, asked: str) -> Dict[Text, Any]:
+    """"地址说错了，是…" / "电话改成…": the named field takes the new value, or is cleared to be asked again."""
+    field, value = correction(latest_text(tracker)) or ("", None)
+    result: Dict[Text, Any] = {asked: None}  # the correction is not the answer to the question asked
+    if field == "phone":
+        value = phone_given(tracker)
+    elif field == "address" and value and not says_where(value):
+        value = None
+    elif field == "category":
+        value = next((name for name in CATEGORIES if value and name in value), None)
+    if value:
+        result[field] = value
+        if field == "address":
+            result["district"] = find_district(value) or tracker.get_slot("district")
+        if field == "category":
+            result["department"] = department_for(value)
+        shown = value if field != "category" else citizen_name(value)
+        dispatcher.utter_message(response="utter_field_corrected", field_label=EDITABLE[field], value=shown)
+    else:
+        result[field] = None
+        if field == "address":
+            result["district"] = None
+        dispatcher.utter_message(response="utter_edit_field", field_label=EDITABLE[field])
+    return result
+
+
+def screened(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Dict[Text, Any]]:
+    """Handles a reply that is not an answer to `slot` (see kind_of_reply) and returns the slots to set,
+    or None when the reply is an answer."""
+    if tracker.get_slot("requested_slot") != slot:
+        return None  # filled from an entity while another question was asked: an answer
+    kind = kind_of_reply(slot, tracker)
+    if kind == "correction":
+        return corrected(dispatcher, tracker, slot)
+    if kind == "digression":
+        digress(dispatcher, tracker)
+        return {slot: None}
+    if kind == "not_an_answer":
+        dispatcher.utter_message(response="utter_not_an_answer", field_label=LABELS.get(slot, slot))
+        return {slot: None}
+    return None
 
 
 def summary(tracker: Tracker) -> Dict[Text, Any]:
@@ -97,7 +260,7 @@ def summary(tracker: Tracker) -> Dict[Text, Any]:
         "category": slot("category"),
         "department": slot("department") or SOME_DEPARTMENT,
         "description": slot("description"),
-        "full_address": f"{slot('district') or ''} {slot('address')}".rstrip(),
+        "full_address": full_address(slot("district"), slot("address")),
         "occurred_at": slot("occurred_at"),
         "person_name": slot("person_name"),
         "phone": slot("phone"),
@@ -132,6 +295,9 @@ class ActionStartComplaint(Action):
         name = latest_entity(tracker, "person_name")
         if name:
             slots["person_name"] = name
+        when = when_in(text) if description else None
+        if when:
+            slots["occurred_at"] = when
         dispatcher.utter_message(response="utter_complaint_started")
         return reset_form_slots(domain) + [SlotSet(key, value) for key, value in slots.items()]
 
@@ -142,18 +308,42 @@ class ValidateComplaintForm(AnswerValidationAction):
     def name(self) -> Text:
         return "validate_complaint_form"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """"我不是要投诉，只是想问问" at any question: out of the form, to an answer."""
+        text = latest_text(tracker)
+        if tracker.get_slot("requested_slot") and only_asking(text):
+            dispatcher.utter_message(response="utter_only_asking")
+            question = the_question_in(text)
+            if len(question) >= 6:
+                answer_question(dispatcher, tracker, question)
+            return [ActiveLoop(None)] + reset_form_slots(domain)
+        return await super().run(dispatcher, tracker, domain)
+
     def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        handled = screened("description", dispatcher, tracker)
+        if handled is not None:
+            return handled
         text = (value or "").strip()
         if len(text) < 4 or substantive_description(text) is None and len(text) < 8:
             dispatcher.utter_message(response="utter_describe_more")
             return {"description": None}
-        return {"description": text, **route_slots(text)}
+        details: Dict[Text, Any] = {"description": text, **route_slots(text)}
+        when = when_in(text)
+        if when and not tracker.get_slot("occurred_at"):
+            details["occurred_at"] = when  # said in the description: not asked again
+        district = find_district(text)
+        if district and not tracker.get_slot("district"):
+            details["district"] = district
+        return details
 
     def validate_category(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        handled = screened("category", dispatcher, tracker)
+        if handled is not None:
+            return handled
         chosen = latest_entity(tracker, "category") or next(
             (name for name in CATEGORIES if name in (value or "")), None
         )
@@ -168,6 +358,9 @@ class ValidateComplaintForm(AnswerValidationAction):
     def validate_address(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        handled = screened("address", dispatcher, tracker)
+        if handled is not None:
+            return handled
         text = (value or "").strip()
         if len(text) < 3:
             dispatcher.utter_message(response="utter_address_too_short")
@@ -178,6 +371,9 @@ class ValidateComplaintForm(AnswerValidationAction):
     def validate_district(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        handled = screened("district", dispatcher, tracker)
+        if handled is not None:
+            return handled
         district = find_district(value or "")
         if district:
             return {"district": district}
@@ -189,12 +385,18 @@ class ValidateComplaintForm(AnswerValidationAction):
     def validate_occurred_at(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        handled = screened("occurred_at", dispatcher, tracker)
+        if handled is not None:
+            return handled
         text = (value or "").strip()
-        return {"occurred_at": "未说明" if not text or _SKIP.match(text) else text}
+        return {"occurred_at": "未说明" if not text or _SKIP.match(text) or skipped(text) else text}
 
     def validate_person_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        handled = screened("person_name", dispatcher, tracker)
+        if handled is not None:
+            return handled
         name = _NAME_LEAD.sub("", (value or "").strip()).strip("。，,. ")
         if not name or len(name) > 20:
             dispatcher.utter_message(response="utter_name_not_recognised")
@@ -204,11 +406,17 @@ class ValidateComplaintForm(AnswerValidationAction):
     def validate_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        handled = screened("phone", dispatcher, tracker)
+        if handled is not None:
+            return handled
         return validated_phone("phone", value, dispatcher, tracker)
 
     def validate_confidential(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        handled = screened("confidential", dispatcher, tracker)
+        if handled is not None:
+            return handled
         answer = yes_no(latest_text(tracker), latest_intent(tracker))
         if answer is None:
             dispatcher.utter_message(response="utter_confidential_unclear")
@@ -226,6 +434,15 @@ class ValidateComplaintForm(AnswerValidationAction):
                 cleared["district"] = None
             return cleared
         text = latest_text(tracker)
+        if tracker.get_slot("adding_detail") and text:
+            description = f"{tracker.get_slot('description') or ''}；{text}".lstrip("；")
+            return {"description": description, "adding_detail": None, "confirmed": None}
+        handled = screened("confirmed", dispatcher, tracker)
+        if handled is not None:
+            return handled
+        if text and wants_to_add(text):
+            dispatcher.utter_message(response="utter_add_detail")
+            return {"confirmed": None, "adding_detail": True}
         if text and parse_phone(text) or latest_entity(tracker, "address"):
             return {"confirmed": None}  # a correction given in words: the summary is shown again
         answer = yes_no(text, latest_intent(tracker))
@@ -256,6 +473,8 @@ class ActionAskCategory(Action):
             events = [SlotSet(key, value) for key, value in route.items()]
         predicted, department = route["predicted_category"], route["department"]
         asked_before = tracker.get_slot("requested_slot") == "category"  # the form asks again
+        if asked_before and kind_of_reply("category", tracker) in ("digression", "correction"):
+            asked_before = False  # after a digression the question itself is asked again
         if asked_before or not predicted:
             dispatcher.utter_message(
                 response="utter_choose_category",
@@ -317,6 +536,8 @@ class ActionSubmitComplaint(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        if tracker.get_slot("confirmed") != "是":
+            return []  # the form ended without a confirmation (the citizen only wanted to ask)
         payload = ticket_payload(tracker)
         try:
             ticket = await TicketClient.from_settings().create_ticket(payload)
@@ -333,7 +554,10 @@ class ActionSubmitComplaint(Action):
             ticket_number=ticket["number"],
             department=ticket.get("department") or SOME_DEPARTMENT,
         )
-        return reset_form_slots(domain) + [SlotSet("last_ticket_number", ticket["number"])]
+        return reset_form_slots(domain) + [
+            SlotSet("last_ticket_number", ticket["number"]),
+            SlotSet("last_ticket_phone", payload["phone"]),
+        ]
 
 
 class ActionCancelForm(Action):

@@ -8,10 +8,11 @@ import uuid
 from typing import Any, Dict, List, Optional
 
 from bot.handoff import Handoff, HandoffStore, collected_slots, handoff_summary
+from bot.handoff.summary import citizen_question
 from bot.personal_data import mask_deep
 from bot.rasa_client import RasaClient
 from bot.ticket_client import TicketClient, TicketError
-from console.desk import citizen_question, local_iso, local_time, ticket_draft
+from console.desk import local_iso, local_time, ticket_draft
 from console.transcript import turns
 
 logger = logging.getLogger(__name__)
@@ -230,7 +231,7 @@ class Conversations:
     async def announce_ticket(self, conversation_id: str, agent: str, number: str) -> None:
         """Sends the ticket number to the citizen (one key in the console)."""
         await self._require_holder(conversation_id, agent)
-        await self.notice(conversation_id, TICKET_FILED.format(number=number), ticket=number)
+        await self.notice(conversation_id, TICKET_FILED.format(number=number), handoff="taken", ticket=number)
 
     async def reassign(self, conversation_id: str, to_agent: str) -> None:
         """Gives a held conversation to another agent (supervisors)."""
@@ -252,7 +253,9 @@ class Conversations:
             payload["department"] = fields["department"]
         ticket = await self._ticket_call(self.tickets.create_ticket(payload))
         if ticket.get("number") and fields.get("announce", True):
-            await self.notice(conversation_id, TICKET_FILED.format(number=ticket["number"]), ticket=ticket["number"])
+            await self.notice(
+                conversation_id, TICKET_FILED.format(number=ticket["number"]), handoff="taken", ticket=ticket["number"]
+            )
         return ticket
 
     async def update_ticket(

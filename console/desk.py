@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.categories import CATEGORIES
+from bot.handoff.summary import citizen_texts
 from bot.personal_data import parse_phone
 from bot.places import find_district
 
@@ -18,14 +19,9 @@ TRACKER_KEYS = "bianmin:tracker:*"
 TRACKER_PREFIX = "bianmin:tracker:"
 SCAN_LIMIT = 2000  # conversations read per stuck/search request (a day of a busy hotline is well below)
 STUCK_WINDOW = 3600.0  # a request for a human older than this is no longer "waiting" (Rasa's session)
-# Intents and texts that say nothing about what the citizen wants.
-NOT_A_QUESTION = frozenset(
-    {"request_human", "affirm", "deny", "greet", "goodbye", "thank", "cancel", "rate_service", "inform"}
-)
-HUMAN_WORDS = re.compile(r"^(转|找|要|接)?(人工|真人|客服|人工客服|接线员)+(服务|客服)?[!！。.？?]*$")
 TIME_WORDS = re.compile(
-    r"(已经?[一二三四五六七八九十两几半\d]+(?:天|周|个?星期|个?月|年)了?|今天|昨天|前天|昨晚|今晚|今早|上午|下午|晚上|凌晨|上周|本周|这周|最近|每天|每晚|"
-    r"\d{1,2}月\d{1,2}[日号]|\d{1,2}[点:：]\d{0,2}分?|周[一二三四五六日天]|星期[一二三四五六日天])[^，。,.!！?？]{0,8}"
+    r"((?:已经|已)?[一二三四五六七八九十两几半\d]+(?:天|周|个?星期|个?月|年)了?|今天|昨天|前天|昨晚|今晚|今早|上午|下午|晚上|凌晨|上周|本周|这周|最近|每天|每晚|"
+    r"\d{1,2}月\d{1,2}[日号]|\d{1,2}[点:：]\d{0,2}分?|周[一二三四五六日天]|星期[一二三四五六日天])[上下中午晚早凌晨点半钟\d一二三四五六七八九十两:：时分号日]{0,6}"
 )
 ADDRESS_WORDS = re.compile(
     r"[\u4e00-\u9fa5A-Za-z0-9]{2,10}?(?:小区|大道|路(?![灯口面边上])|街(?!道办)|巷|村|社区|广场|花园|公寓|大厦)"
@@ -46,37 +42,6 @@ def find_address(words: str) -> Optional[str]:
                 return written + rest[:24]
     found = list(ADDRESS_WORDS.finditer(words))
     return found[-1].group(0) if found else None
-
-
-def _intent(event: Mapping[str, Any]) -> str:
-    return str(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "")
-
-
-def citizen_texts(events: Iterable[Mapping[str, Any]]) -> List[str]:
-    """What the citizen typed (not button payloads, not bare requests for a human), in order."""
-    texts = []
-    for event in events:
-        if event.get("event") != "user":
-            continue
-        text = str(event.get("text") or "").strip()
-        if not text or text.startswith("/") or _intent(event).startswith("EXTERNAL_"):
-            continue
-        if _intent(event) in NOT_A_QUESTION and (len(text) <= 8 or HUMAN_WORDS.match(text)):
-            continue
-        if HUMAN_WORDS.match(text):
-            continue
-        texts.append(text)
-    return texts
-
-
-def citizen_question(events: Iterable[Mapping[str, Any]], slots: Optional[Mapping[str, Any]] = None) -> str:
-    """What the citizen asked: the complaint's description if the bot collected one, else the last
-    thing they typed that is more than "转人工" or "好的"."""
-    description = (slots or {}).get("description")
-    if description:
-        return str(description)
-    texts = citizen_texts(events)
-    return texts[-1] if texts else ""
 
 
 def ticket_draft(
@@ -155,6 +120,10 @@ async def trackers(redis: Any, limit: int = SCAN_LIMIT) -> Dict[str, List[Dict[s
             except (TypeError, ValueError):
                 continue
     return found
+
+
+def _intent(event: Mapping[str, Any]) -> str:
+    return str(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "")
 
 
 def asked_for_human_at(events: Sequence[Mapping[str, Any]]) -> Optional[float]:

@@ -37,7 +37,7 @@ def turns(events: List[Dict[str, Any]], timezone: str = "Asia/Shanghai") -> List
         elif kind == "bot":
             metadata = event.get("metadata") or {}
             agent = metadata.get("agent")
-            if metadata.get("handoff") in ("queued", "released") and not agent:  # the hotline's notices
+            if metadata.get("handoff") and not agent:  # the hotline's notices (queue places, tickets, hand-back)
                 result.append({"role": "system", "text": event.get("text") or "", "time": when})
                 continue
             buttons = [b.get("title", "") for b in ((event.get("data") or {}).get("buttons") or [])]

@@ -94,6 +94,7 @@ def terminate(processes: List[Optional[subprocess.Popen]]) -> None:
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
+            logger.warning("%s did not stop within 15 s of SIGTERM; killed", " ".join(map(str, process.args[:4])))
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 

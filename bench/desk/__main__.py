@@ -36,7 +36,10 @@ HERE = Path(__file__).resolve().parent
 RASA_PORT, TICKETS_PORT, OLD_PORT, NEW_PORT = 44201, 44202, 44203, 44204
 REDIS_DB = 6  # a database no test suite flushes (the others run concurrently on 11-15)
 TOKEN, TICKETS_TOKEN, PASSWORD = "bench-rasa-token", "bench-tickets-token", "bench desk password 1"
-CLICK_S, KEY_S = 1.1, 0.28  # keystroke-level model: point-and-click, one keystroke (CJK IME typing is slower)
+CLICK_S, KEY_S, THINK_S = 1.1, 0.28, 1.35  # keystroke-level model: point-and-click, keystroke, mental step
+# Reading and checking, the same before and after: read the question (+ pick the answer / read the
+# ticket's status / decide), and for a complaint check five ticket fields.
+THINKS = {"question": 2, "complaint": 6, "status": 2, "angry": 2}
 
 QUESTIONS = [
     "暖气不热怎么办",
@@ -299,7 +302,7 @@ async def run_shift(name: str, port: int, flow, rasa: FakeRasa, settings, browse
                 continue  # loads the knowledge base in the console process
             rows.append({"console": name, "kind": citizen.kind, "id": conversation_id, "clicks": agent.clicks,
                          "keys": agent.keys, "wall_s": round(wall, 2),
-                         "klm_s": round(agent.clicks * CLICK_S + agent.keys * KEY_S, 1)})
+                         "klm_s": round(agent.clicks * CLICK_S + agent.keys * KEY_S + THINKS[citizen.kind] * THINK_S, 1)})
             print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
     finally:
         await context.close()

@@ -8,6 +8,7 @@ Rasa's `GET /conversations/{id}/tracker`; both are the same dict (`events`, `slo
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 # Slots that are bookkeeping, not something the citizen told us.
@@ -51,6 +52,41 @@ def collected_slots(slots: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     }
 
 
+# Intents and texts (typed by the citizen) that say nothing about what the citizen wants.
+NOT_A_QUESTION = frozenset(
+    {"request_human", "affirm", "deny", "greet", "goodbye", "thank", "cancel", "rate_service", "inform"}
+)
+HUMAN_WORDS = re.compile(r"^(转|找|要|接)?(人工|真人|客服|人工客服|接线员)+(服务|客服)?[!！。.？?]*$")
+
+
+def citizen_texts(events: Iterable[Mapping[str, Any]]) -> List[str]:
+    """What the citizen typed (not button payloads, not bare requests for a human), in order."""
+    texts = []
+    for event in events:
+        if event.get("event") != "user":
+            continue
+        text = str(event.get("text") or "").strip()
+        intent = _intent(event.get("parse_data")) or ""
+        if not text or text.startswith("/") or intent.startswith("EXTERNAL_"):
+            continue
+        if intent in NOT_A_QUESTION and (len(text) <= 8 or HUMAN_WORDS.match(text)):
+            continue
+        if HUMAN_WORDS.match(text):
+            continue
+        texts.append(text)
+    return texts
+
+
+def citizen_question(events: Iterable[Mapping[str, Any]], slots: Optional[Mapping[str, Any]] = None) -> str:
+    """What the citizen asked: the complaint's description if the bot collected one, else the last
+    thing they typed that is more than "转人工" or "好的"."""
+    description = (slots or {}).get("description")
+    if description:
+        return str(description)
+    texts = citizen_texts(events)
+    return texts[-1] if texts else ""
+
+
 def handoff_summary(state: Mapping[str, Any], now: Optional[dt.datetime] = None, **extra: Any) -> Dict[str, Any]:
     """The summary shown to the agent: intents, collected slots, channel, last message, time (+ `extra`)."""
     events = state.get("events") or []
@@ -63,6 +99,7 @@ def handoff_summary(state: Mapping[str, Any], now: Optional[dt.datetime] = None,
         "slots": slots,
         "channel": state.get("latest_input_channel"),
         "last_message": last_citizen_text(events),
+        "question": citizen_question(events, slots),
         "time": (now or dt.datetime.now().astimezone()).isoformat(timespec="seconds"),
         **extra,
     }

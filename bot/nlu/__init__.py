@@ -5,6 +5,10 @@ from __future__ import annotations
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu import turn_guard
+
+turn_guard.install()  # loaded with the model's components: every turn of the server ends listening
+
 
 def override_intent(message: Message, name: str, confidence: float) -> None:
     """Makes `name` the message's intent and puts it first in the ranking (once).

@@ -104,7 +104,7 @@ const SLOT_NAMES = { description: "问题描述", category: "问题类别", pred
 const INTENTS = { request_human: "转人工", file_complaint: "投诉建议", ask_question: "政策咨询", check_ticket: "查询工单",
   greet: "问候", deny: "否定", affirm: "肯定", inform: "补充信息", nlu_fallback: "未理解", out_of_scope: "超出范围",
   report_emergency: "紧急情况", chitchat: "闲聊", cancel: "取消" };
-const SUMMARY_NAMES = { question: "市民的问题", topic: "诉求", category: "类别", description: "描述", channel: "渠道",
+const SUMMARY_NAMES = { topic: "诉求", category: "类别", description: "描述", channel: "渠道",
   time: "转人工时间" };
 function shown(key, value) {
   if (key === "channel") return CHANNELS[value] || value;
@@ -114,7 +114,7 @@ function shown(key, value) {
   return String(value);
 }
 function topic(summary) {
-  return summary.category || INTENTS[summary.topic] || INTENTS[summary.intent] || "咨询";
+  return summary.category || INTENTS[summary.topic] || "咨询";
 }
 const waitCell = (seconds, since) => el("td", { class: "wait" + (seconds >= LONG_WAIT ? " long" : ""), "data-since": since }, duration(seconds));
 

@@ -23,7 +23,10 @@ def form_fields(domain):
 
 
 def cleared(domain):
-    return [SlotSet(slot, None) for slot in form_fields(domain) + list(ROUTE_SLOTS)] + [SlotSet("requested_slot", None)]
+    return [SlotSet(slot, None) for slot in form_fields(domain) + list(ROUTE_SLOTS)] + [
+        SlotSet("requested_slot", None),
+        SlotSet("adding_detail", None),
+    ]
 
 
 def test_the_form_collects_the_domain_fields_and_the_route(domain):

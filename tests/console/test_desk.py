@@ -141,3 +141,22 @@ def test_category_buttons_use_words_a_citizen_knows():
 
     assert all(citizen_name(name) != name for name in ("党务政务", "纪检监察", "卫生计生"))
     assert len({citizen_name(name) for name in CATEGORIES}) == len(CATEGORIES)
+
+
+def test_the_queued_summary_says_what_the_citizen_asked():
+    from bot.handoff import handoff_summary
+
+    def user(text, intent):
+        return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
+
+    state = {
+        "events": [
+            user("我家暖气不热怎么办", "ask_question"),
+            user("/request_human", "request_human"),
+            user("转人工", "request_human"),
+        ],
+        "slots": {},
+        "latest_message": {"intent": {"name": "request_human"}},
+    }
+    summary = handoff_summary(state)
+    assert summary["question"] == "我家暖气不热怎么办" and summary["last_message"] == "转人工"
