@@ -74,11 +74,12 @@ _LEAD_IN = re.compile(
 _SKIP = re.compile(r"^(跳过|不清楚|不知道|不记得|忘了|没有|无|不确定|略)$")
 _NAME_LEAD = re.compile(r"^(我叫|我姓|叫我|姓|我是|本人)")
 _NAME = re.compile(r"^[\u4e00-\u9fa5A-Za-z·]{1,12}$")
+_TITLE = re.compile(r"(先生|女士|小姐|阿姨|师傅|老师|大爷|大妈|同志)$")
 # a time phrase in a first message or a description ("每天晚上10点以后", "上周五", "从上个月开始")
 _WHEN = re.compile(
     r"(从|自)?(每天|每晚|天天|最近|近来|这几天|这段时间|昨天|今天|前天|上周[一二三四五六日天]?|这周|本周|上个月|这个月|今年|去年|"
     r"\d{1,2}月\d{1,2}[日号]|[一二三四五六七八九十两半几\d]+个?多?(天|周|星期|月|年|小时)(以来|了|前)?)"
-    r"[^，,。！!；;]{0,10}?(早上|上午|中午|下午|晚上|夜里|半夜|凌晨|\d{1,2}点(以后|之后|左右|多)?|开始|以来|了)?"
+    r"(早上|上午|中午|下午|晚上|夜里|半夜|凌晨|[\d一二三四五六七八九十]{1,3}点[半多]?|以后|之后|左右|开始|以来)*"
 )
 # what the citizen said instead of an answer that the form takes up itself before asking again
 DIGRESSION_INTENTS = {"ask_question", "chitchat", "bot_challenge", "greet", "thank", "goodbye", "out_of_scope",
@@ -164,7 +165,7 @@ def kind_of_reply(slot: str, tracker: Tracker) -> Optional[str]:
         return "not_an_answer"
     if slot == "occurred_at" and not says_when(text):
         return "not_an_answer"
-    if slot == "address" and not says_where(text) and not latest_entity(tracker, "address"):
+    if slot == "address" and len(text) >= 3 and not says_where(text) and not latest_entity(tracker, "address"):
         return "not_an_answer"
     return None
 
@@ -178,7 +179,8 @@ def answers(slot: str, text: str) -> bool:
     if slot == "district":
         return find_district(text) is not None
     if slot == "person_name":
-        return bool(_NAME.match(_NAME_LEAD.sub("", text).strip("。，,. "))) and len(text) <= 8
+        name = _NAME_LEAD.sub("", text).strip("。，,. ")
+        return bool(_NAME.match(name)) and (len(name) <= 4 or bool(_TITLE.search(name)))
     return False
 
 
@@ -309,7 +311,12 @@ class ValidateComplaintForm(AnswerValidationAction):
         return "validate_complaint_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        """"我不是要投诉，只是想问问" at any question: out of the form, to an answer."""
+        """"我不是要投诉，只是想问问" at any question: out of the form, to an answer. A ticket backend's notice
+        that arrives meanwhile is told, and the question asked again."""
+        from actions.ticket_status import is_notice, notice_in_form  # ticket_status imports this module
+
+        if is_notice(tracker) and tracker.get_slot("requested_slot"):
+            return notice_in_form(dispatcher, tracker)
         text = latest_text(tracker)
         if tracker.get_slot("requested_slot") and only_asking(text):
             dispatcher.utter_message(response="utter_only_asking")
@@ -536,8 +543,8 @@ class ActionSubmitComplaint(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        if tracker.get_slot("confirmed") != "是":
-            return []  # the form ended without a confirmation (the citizen only wanted to ask)
+        if only_asking(latest_text(tracker)):
+            return []  # the form was left without a complaint: the citizen only wanted to ask
         payload = ticket_payload(tracker)
         try:
             ticket = await TicketClient.from_settings().create_ticket(payload)

@@ -10,7 +10,6 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import button, channel_of, latest_entity, latest_intent, latest_text, previous_bot_response
-from actions.complaint import ActionStartComplaint
 from bot.categories import citizen_name
 from bot.emergency import mentioned
 from bot.kb import Entry
@@ -178,6 +177,8 @@ async def start_registration(
 ) -> List[Dict[Text, Any]]:
     """The citizen accepted: the complaint form starts as if the request had been its first message
     (description, routed category, district, phone taken from it)."""
+    from actions.complaint import ActionStartComplaint  # here: actions.complaint imports this module
+
     as_first_message = tracker.copy()
     as_first_message.latest_message = {"text": request, "intent": {"name": "file_complaint"}, "entities": []}
     events = await ActionStartComplaint().run(dispatcher, as_first_message, domain)

@@ -83,11 +83,37 @@ def tell_progress(dispatcher: CollectingDispatcher, ticket: Dict[str, Any]) -> N
         dispatcher.utter_message(response="utter_ticket_progress_no_department", **variables)
 
 
+def notice_in_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """A ticket backend's notice (EXTERNAL_* intent) that arrives while a form asks something: told, then the
+    form asks its question again (the notice is not an answer; a rating is asked once the form is done)."""
+    requested = tracker.get_slot("requested_slot")
+    number = latest_entity(tracker, "ticket_number")
+    if latest_intent(tracker) == "EXTERNAL_ticket_delivered":
+        dispatcher.utter_message(response="utter_ticket_delivered", ticket_number=number)
+        events: List[EventType] = [SlotSet("last_ticket_number", number)]
+    else:
+        status = latest_entity(tracker, "ticket_status")
+        dispatcher.utter_message(response="utter_ticket_updated", ticket_number=number, ticket_status=status)
+        events = []
+    dispatcher.utter_message(response="utter_form_resume")
+    return events + ([SlotSet(requested, None)] if requested else [])
+
+
+def is_notice(tracker: Tracker) -> bool:
+    """The latest "message" is a ticket backend's notice (EXTERNAL_ticket_update / _delivered)."""
+    return (latest_intent(tracker) or "").startswith("EXTERNAL_")
+
+
 class ValidateTicketLookupForm(AnswerValidationAction):
     """Checks the ticket number and phone number the citizen gives."""
 
     def name(self) -> Text:
         return "validate_ticket_lookup_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if is_notice(tracker) and tracker.get_slot("requested_slot"):
+            return notice_in_form(dispatcher, tracker)
+        return await super().run(dispatcher, tracker, domain)
 
     def validate_ticket_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

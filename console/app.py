@@ -263,6 +263,8 @@ async def api_search(request: web.Request) -> web.Response:
 
 async def api_conversation(request: web.Request) -> web.Response:
     data = await request.app[CONVERSATIONS].view(request.match_info["id"], _session(request).name)
+    if data.get("agent"):
+        data["agent_name"] = (await _display_names(request.app)).get(data["agent"], data["agent"])
     return web.json_response(data)
 
 

@@ -57,6 +57,9 @@ defaults
     timeout client 120s
     timeout server 120s
     timeout queue 30s
+    # a busy Rasa server (a turn holds its event loop) answers its health check late: only a server that
+    # does not answer for 10 s, or refuses connections (dead: detected within 2 s), is taken out
+    timeout check 10s
 
 frontend rasa_front
     bind {host}:{settings.rasa_port}

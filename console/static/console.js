@@ -364,7 +364,7 @@ function renderTickets(data) {
 function renderConversation(data) {
   const first = conversation === null || conversation.mine !== data.mine;
   conversation = data;
-  const state = { waiting: "等待接入", active: data.mine ? "由我处理" : `由 ${data.agent} 处理`, closed: "已结束", bot: "智能客服服务中" }[data.status];
+  const state = { waiting: "等待接入", active: data.mine ? "由我处理" : `由 ${data.agent_name || data.agent} 处理`, closed: "已结束", bot: "智能客服服务中" }[data.status];
   $("state").textContent = state || data.status;
   renderQuestion(data.question);
   renderTranscript(data.transcript);

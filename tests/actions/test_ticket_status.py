@@ -126,3 +126,93 @@ async def test_a_new_status_is_announced_and_a_finished_ticket_rated(domain, mak
         events = await ActionTicketNotification().run(dispatcher, tracker, domain)
         assert responses(dispatcher) == expected and events == events_after
         assert dispatcher.messages[0]["ticket_status"] == status
+
+
+# --- issue 14: look-up without the number, the ticket just filed, questions inside the look-up ---------------
+
+
+async def lookup_validation(domain, make_tracker, text, intent="inform", requested="ticket_number", **slots):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from tests.actions.conftest import sent
+
+    dispatcher = CollectingDispatcher()
+    slots = {"requested_slot": requested, "ticket_number": text, **slots}
+    tracker = make_tracker(text, intent, slots=slots, active_loop="ticket_lookup_form")
+    events = await ValidateTicketLookupForm().run(dispatcher, tracker, domain)
+    return sent(dispatcher), {event["name"]: event["value"] for event in events if event["event"] == "slot"}
+
+
+async def test_forgot_the_number_looks_up_by_phone(domain, make_tracker):
+    from actions.ticket_status import BY_PHONE
+
+    said, changed = await lookup_validation(domain, make_tracker, "我忘了工单号")
+    assert said == ["utter_lookup_by_phone"] and changed["ticket_number"] == BY_PHONE
+
+
+async def test_a_phone_where_the_number_is_asked_looks_up_by_phone(domain, make_tracker):
+    from actions.ticket_status import BY_PHONE
+
+    said, changed = await lookup_validation(domain, make_tracker, "13812345678")
+    assert said == [] and changed["ticket_number"] == BY_PHONE and changed["lookup_phone"] == "13812345678"
+
+
+async def test_the_ticket_just_filed_is_looked_up_without_asking(domain, make_tracker):
+    said, changed = await lookup_validation(
+        domain, make_tracker, "查一下进度", "check_ticket", requested=None,
+        last_ticket_number=NUMBER, last_ticket_phone="13812345678",
+    )
+    assert said == [] and changed["ticket_number"] == NUMBER and changed["lookup_phone"] == "13812345678"
+
+
+async def test_a_question_inside_the_look_up_is_answered_and_the_number_asked_again(domain, make_tracker):
+    said, changed = await lookup_validation(domain, make_tracker, "我反映的问题处理完会有人回访吗", "ask_question")
+    assert said[-1] == "utter_form_resume" and said[0] != "utter_ticket_number_invalid"
+    assert changed["ticket_number"] is None
+
+
+def listing(tickets, seen):
+    async def list_tickets(**filters):
+        seen.append(filters)
+        return {"tickets": [t for t in tickets if t["phone"] == filters["phone"]
+                            and t["sender_id"] == filters["sender_id"]]}
+    return list_tickets
+
+
+async def test_by_phone_lists_only_this_sender_s_tickets_masked(domain, dispatcher, make_tracker, tickets, responses):
+    from actions.ticket_status import BY_PHONE
+
+    seen = []
+    tickets.list_tickets = listing([
+        ticket(sender_id="citizen", address="幸福路18号3单元502室", created_at="2026-11-22T09:30:00", category="城乡建设"),
+        ticket(number="BM261122AAAA0000", sender_id="someone-else", address="长江道5号"),
+    ], seen)
+    tracker = make_tracker("13812345678", slots={"ticket_number": BY_PHONE, "lookup_phone": "13812345678"})
+    events = await ActionTicketStatus().run(dispatcher, tracker, domain)
+    assert events == CLEARED and responses(dispatcher) == ["utter_tickets_by_phone"]
+    assert seen == [{"phone": "13812345678", "sender_id": "citizen", "limit": 5}]
+    message = dispatcher.messages[0]
+    assert message["count"] == 1 and NUMBER in message["tickets"] and "502" not in message["tickets"]
+    assert "BM261122AAAA0000" not in message["tickets"]
+
+
+async def test_by_phone_with_nothing_found_says_what_to_do(domain, dispatcher, make_tracker, tickets, responses):
+    from actions.ticket_status import BY_PHONE
+
+    tickets.list_tickets = listing([], [])
+    tracker = make_tracker("13812345678", slots={"ticket_number": BY_PHONE, "lookup_phone": "13812345678"})
+    assert await ActionTicketStatus().run(dispatcher, tracker, domain) == CLEARED
+    assert responses(dispatcher) == ["utter_no_tickets_by_phone"]
+
+
+async def test_a_notice_inside_a_form_is_told_and_the_question_asked_again(domain, dispatcher, make_tracker, responses):
+    from actions.complaint import ValidateComplaintForm
+
+    tracker = make_tracker(
+        "/EXTERNAL_ticket_update", "EXTERNAL_ticket_update",
+        entities=[{"entity": "ticket_number", "value": NUMBER}, {"entity": "ticket_status", "value": "办理中"}],
+        slots={"requested_slot": "occurred_at", "occurred_at": "/EXTERNAL_ticket_update"}, active_loop="complaint_form",
+    )
+    events = await ValidateComplaintForm().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_ticket_updated", "utter_form_resume"]
+    assert events == [SlotSet("occurred_at", None)]
