@@ -156,8 +156,8 @@ def kind_of_reply(slot: str, tracker: Tracker) -> Optional[str]:
     if slot == "description":
         if intent in DIGRESSION_INTENTS - {"ask_question", "check_ticket", "out_of_scope"} and len(text) < 12:
             return "digression"
-        if intent == "ask_question" and is_question(text):
-            return "digression"
+        if intent in ("ask_question", "check_ticket", "out_of_scope") and is_question(text):
+            return "digression"  # "社保断缴了几个月有什么影响？" is a question, not the complaint
         return "not_an_answer" if is_acknowledgement(text) else None
     if is_question(text) or intent in DIGRESSION_INTENTS and not answers(slot, text):
         return "digression"
@@ -281,6 +281,10 @@ class ActionStartComplaint(Action):
     ) -> List[Dict[Text, Any]]:
         text = latest_text(tracker)
         slots: Dict[Text, Any] = {}
+        # "提交诉求"/"帮我登记" after a request the fallback took up (actions/faq.py): that request is the description
+        pending = tracker.get_slot("pending_request")
+        if pending and not substantive_description(text):
+            text = pending
         description = substantive_description(text)
         if description:
             slots["description"] = description
@@ -301,7 +305,8 @@ class ActionStartComplaint(Action):
         if when:
             slots["occurred_at"] = when
         dispatcher.utter_message(response="utter_complaint_started")
-        return reset_form_slots(domain) + [SlotSet(key, value) for key, value in slots.items()]
+        taken_up = [SlotSet("pending_request", None)] if pending else []
+        return reset_form_slots(domain) + [SlotSet(key, value) for key, value in slots.items()] + taken_up
 
 
 class ValidateComplaintForm(AnswerValidationAction):

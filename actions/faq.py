@@ -84,9 +84,10 @@ class ActionFallback(Action):
         intent = latest_intent(tracker)
         previous = previous_bot_response(tracker)
         pending = tracker.get_slot(PENDING)
-        yes = intent == "affirm" or bool(_YES.match(text))
-        no = intent == "deny" or bool(_NO.match(text))
-        if previous == "utter_offer_register" and pending and yes and not is_request(text):
+        short = len(text) <= 12
+        no = intent == "deny" or bool(_NO.match(text)) or (short and bool(_DECLINE.search(text)))
+        yes = not no and (intent == "affirm" or bool(_YES.match(text)) or (short and bool(_ACCEPT.search(text))))
+        if previous == "utter_offer_register" and pending and yes:
             return await start_registration(dispatcher, tracker, domain, pending)
         if is_request(text):
             return take_up(dispatcher, tracker, text)
@@ -113,6 +114,8 @@ _MENUS = {"utter_greet", "utter_ack_menu"}
 _ACKNOWLEDGING = {"affirm", "deny", "thank", "greet", "goodbye", "chitchat", "cancel", "inform"}
 _YES = re.compile(r"^(好|好的|行|可以|需要|要|是|是的|对|嗯+|登记|帮我登记|ok|OK|yes)[。！!~～]*$", re.I)
 _NO = re.compile(r"^(不用|不用了|不需要|不要|算了|没有|没有了|不|否|no)[。！!~～]*$", re.I)
+_ACCEPT = re.compile(r"登记|提交|受理|帮我|需要|可以|好|行|要")
+_DECLINE = re.compile(r"不用|不需要|不要|算了|不必|别")
 _ACKNOWLEDGEMENT = re.compile(
     r"好|嗯|行|哦|噢|喔|知道|明白|收到|了解|懂|ok|谢|人呢|在吗|有人吗|在不在|随便|没事|没了|没有", re.I
 )

@@ -139,7 +139,7 @@ class ValidateTicketLookupForm(AnswerValidationAction):
                 return {"ticket_number": last, "lookup_phone": tracker.get_slot("last_ticket_phone")}
             return {"ticket_number": None}  # the form asks for it
         kind = kind_of_reply("ticket_number", tracker)
-        if kind == "digression" and latest_intent(tracker) != "check_ticket":
+        if kind == "digression":
             digress(dispatcher, tracker, in_complaint=False)
             return {"ticket_number": None}
         if is_acknowledgement(text):

@@ -10,7 +10,7 @@ category they were given.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
 import sqlalchemy as sa
@@ -22,13 +22,33 @@ from bot.ticket_contract import STATUSES
 RATE_DAYS = 30  # the console's window
 
 
-def record(connection: Connection, table: sa.Table, ticket: Any, category: str, changed_by: Optional[str],
-           at: datetime) -> None:
+def record(
+    connection: Connection, table: sa.Table, ticket: Any, category: str, changed_by: Optional[str], at: datetime
+) -> None:
     """Stores a correction when `category` differs from the ticket's (`ticket`: its row before the change)."""
     if category and category != ticket.category:
-        connection.execute(table.insert().values(
-            ticket_id=ticket.id, text=mask_text(ticket.description), old_category=ticket.category,
-            new_category=category, changed_by=changed_by, at=at))
+        connection.execute(
+            table.insert().values(
+                ticket_id=ticket.id,
+                text=mask_text(ticket.description),
+                old_category=ticket.category,
+                new_category=category,
+                changed_by=changed_by,
+                at=at,
+            )
+        )
+
+
+def listed(connection: Connection, tickets: sa.Table, table: sa.Table) -> List[Dict[str, Any]]:
+    """Every correction with its ticket's number, oldest first."""
+    rows = connection.execute(
+        sa.select(
+            tickets.c.number, table.c.text, table.c.old_category, table.c.new_category, table.c.changed_by, table.c.at
+        )
+        .join(tickets, tickets.c.id == table.c.ticket_id)
+        .order_by(table.c.id)
+    ).all()
+    return [dict(row._mapping) for row in rows]
 
 
 def training_rows(connection: Connection, tickets: sa.Table, table: sa.Table) -> List[Tuple[str, str, str]]:
@@ -59,10 +79,8 @@ def rates(connection: Connection, tickets: sa.Table, table: sa.Table, since: dat
         tally = counts.setdefault(given.get(row.id, row.category), [0, 0])
         tally[0] += 1
         tally[1] += row.id in given
-    out = [{"category": category, "tickets": total, "corrected": fixed, "rate": round(fixed / total, 4)}
-           for category, (total, fixed) in counts.items()]
+    out = [
+        {"category": category, "tickets": total, "corrected": fixed, "rate": round(fixed / total, 4)}
+        for category, (total, fixed) in counts.items()
+    ]
     return sorted(out, key=lambda item: (-item["rate"], -item["tickets"], item["category"]))
-
-
-def window_start(now: datetime, days: int = RATE_DAYS) -> datetime:
-    return now - timedelta(days=days)

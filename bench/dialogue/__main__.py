@@ -80,6 +80,8 @@ class Bench:
         started = time.monotonic()
         replies = await self.agent.handle_text(text, sender_id=sender) or []
         self.count += 1
+        if self.count % 100 == 0:
+            print(f"{self.count} turns", flush=True)
         tracker = await self.tracker(sender)
         events = list(tracker.events)
         last_user = max(i for i, e in enumerate(events) if type(e).__name__ == "UserUttered")
@@ -99,7 +101,7 @@ class Bench:
             "listening": tracker.latest_action_name == "action_listen" or tracker.is_paused(),
             "paused": tracker.is_paused(),
             "requested_slot": tracker.get_slot("requested_slot"),
-            "active_loop": (tracker.active_loop or {}).get("name"),
+            "active_loop": tracker.active_loop_name,
             "seconds": round(time.monotonic() - started, 3),
         }
 

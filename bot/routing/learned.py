@@ -32,17 +32,19 @@ logger = logging.getLogger(__name__)
 
 LEARNED_FILE = "learned.pkl"  # in the Router's cache folder (var/routing/)
 TEMPERATURE_FOLDS = 2  # each fold fits on half the rows: the temperature costs about one more fit
+MIN_DF = 2
 SVM_C = 1.0  # 5-fold CV on the history (bench/routing): C 0.5 / 1 / 2 gave macro-F1 0.922 / 0.925 / 0.926
 
 Progress = Callable[[str], None]
 
 
 def _features() -> FeatureUnion:
-    """Character 1-3-grams and jieba words and word pairs (pairs: +0.009 macro-F1 over characters alone)."""
+    """Character 1-3-grams, jieba words and word pairs, each seen in at least two texts (on one fold of the
+    history: macro-F1 0.932 against 0.924 with every n-gram, and 3.5 times fewer features, 40 % faster)."""
     return FeatureUnion([
-        ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)),
+        ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=MIN_DF)),
         ("words", TfidfVectorizer(tokenizer=words, token_pattern=None, lowercase=False, sublinear_tf=True,
-                                  ngram_range=(1, 2))),
+                                  ngram_range=(1, 2), min_df=MIN_DF)),
     ])
 
 

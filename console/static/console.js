@@ -72,7 +72,7 @@ function notifyNew(count, question) {
     tone.start();
     tone.stop(audio.currentTime + 0.2);
   } catch (error) { /* sound is optional */ }
-  if ("Notification" in window && Notification.permission === "granted" && document.hidden !== false) {
+  if ("Notification" in window && Notification.permission === "granted" && (document.hidden || !document.hasFocus())) {
     try {
       const note = new Notification(`${count}位市民等待人工`, { body: question || "新的转人工请求", tag: "bianmin-queue" });
       note.onclick = () => { window.focus(); window.location = "/"; };

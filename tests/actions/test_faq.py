@@ -182,6 +182,16 @@ async def test_yes_to_the_offer_starts_the_form_with_the_request_as_description(
     assert events[-1] == {"event": "followup", "timestamp": None, "name": "complaint_form"}
 
 
+@pytest.mark.parametrize("text, intent", [("好的，帮我登记一下吧", "file_complaint"), ("需要", "affirm")])
+async def test_a_typed_yes_to_the_offer_is_not_a_new_request(domain, dispatcher, make_tracker, responses, kb, routed, text, intent):
+    kb("none")
+    earlier = [user("小区门口的路灯坏了好几个月", "nlu_fallback"), bot("utter_offer_register")]
+    tracker = make_tracker(text, intent, events=earlier, slots={"pending_request": "小区门口的路灯坏了好几个月"})
+    events = await ActionFallback().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_complaint_started"]
+    assert events[-1]["name"] == "complaint_form"
+
+
 async def test_no_to_the_offer(domain, dispatcher, make_tracker, responses, kb):
     kb("none")
     earlier = [user("某某事情很久没人管", "nlu_fallback"), bot("utter_offer_register")]

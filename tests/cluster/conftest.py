@@ -2,6 +2,7 @@
 Redis and PostgreSQL. Needs Debian's haproxy (`.ci/run` installs it): skipped with the install hint
 elsewhere, failed in CI. Ports: the usual ones + 21000; Redis db 10; PostgreSQL database bianmin_cluster
 (on BIANMIN_TEST_POSTGRES_URL's server), or SQLite when no PostgreSQL answers outside CI."""
+
 from __future__ import annotations
 
 import os
@@ -52,9 +53,12 @@ def cluster(redis_url):
     if (load().var_dir / "routing").is_dir():  # the fitted routing model (keyed by a hash of its inputs)
         shutil.copytree(load().var_dir / "routing", var_dir / "routing")
     settings = isolated_settings(load(), var_dir, port_offset=PORT_OFFSET, redis_db=REDIS_DB)
-    settings = replace(settings, redis_url=redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}",
-                       database_url=database or settings.database_url,
-                       embeddings_cache=load().embeddings_cache)
+    settings = replace(
+        settings,
+        redis_url=redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}",
+        database_url=database or settings.database_url,
+        embeddings_cache=load().embeddings_cache,
+    )
     redis.Redis.from_url(settings.redis_url).flushdb()
     running = Cluster(settings)
     running.start()

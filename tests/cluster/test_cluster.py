@@ -1,6 +1,7 @@
 """Two Rasa servers and two action servers behind haproxy, sharing Redis and PostgreSQL (issue 15): a
 complaint goes on, turn by turn alternating between the servers, while one Rasa server is killed, and
 becomes one ticket in PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,8 @@ import sqlalchemy
 TICKET = re.compile(r"BM\d{6}[0-9A-HJKMNP-TV-Z]{8}")
 # longer than the 500 characters the model reads: the ticket still gets all of it
 DESCRIPTION = "小区门口的井盖丢了好几天了，晚上特别危险。" + "".join(
-    f"第{i}天了还是没人来管，昨天晚上又有一位老人差点掉下去，孩子们放学都要从这里经过。" for i in range(1, 21))
+    f"第{i}天了还是没人来管，昨天晚上又有一位老人差点掉下去，孩子们放学都要从这里经过。" for i in range(1, 21)
+)
 
 
 async def says(session, cluster, sender, text) -> str:
@@ -23,7 +25,9 @@ async def says(session, cluster, sender, text) -> str:
     async with session.post(url, json={"sender": sender, "message": text}, headers=headers) as response:
         assert response.status == 200, f"{text!r}: HTTP {response.status}"
         replies = await response.json()
-    return "\n".join([r.get("text") or "" for r in replies] + [b["title"] for r in replies for b in r.get("buttons") or []])
+    return "\n".join(
+        [r.get("text") or "" for r in replies] + [b["title"] for r in replies for b in r.get("buttons") or []]
+    )
 
 
 async def test_a_complaint_goes_on_when_one_rasa_server_is_killed(cluster):
@@ -38,8 +42,15 @@ async def test_a_complaint_goes_on_when_one_rasa_server_is_killed(cluster):
             answered.append(text)
         killed = cluster.kill("rasa-1")  # a crash: no goodbye, the supervisor restarts it later
         started = time.monotonic()
-        for text, expected in [("/affirm", "地址"), ("河西区友谊路20号", "什么时候"), ("跳过", "称呼"), ("周先生", "电话"),
-                               ("13712345678", "保密"), ("/deny", "请核对"), ("/affirm", "工单号")]:
+        for text, expected in [
+            ("/affirm", "地址"),
+            ("河西区友谊路20号", "什么时候"),
+            ("跳过", "称呼"),
+            ("周先生", "电话"),
+            ("13712345678", "保密"),
+            ("/deny", "请核对"),
+            ("/affirm", "工单号"),
+        ]:
             reply = await says(session, cluster, sender, text)
             assert expected in reply, (text, reply)
             answered.append(text)
@@ -50,11 +61,14 @@ async def test_a_complaint_goes_on_when_one_rasa_server_is_killed(cluster):
     assert cluster.service("rasa-1").process.pid != killed or cluster.service("rasa-1").process.poll() is not None
     engine = sqlalchemy.create_engine(cluster.settings.database_url)
     with engine.connect() as connection:
-        rows = connection.execute(sqlalchemy.text("SELECT number, description FROM tickets WHERE description LIKE :d"),
-                                  {"d": "%井盖丢了%"}).fetchall()
+        rows = connection.execute(
+            sqlalchemy.text("SELECT number, description FROM tickets WHERE description LIKE :d"), {"d": "%井盖丢了%"}
+        ).fetchall()
     engine.dispose()
     assert [row[0] for row in rows] == [number]  # one ticket, the one the citizen was told
     assert len(DESCRIPTION) > 500 and rows[0][1] == DESCRIPTION
-    print(f"\ncluster: {len(answered)} turns answered, 7 of them in {during:.1f} s after rasa-1 was killed; "
-          f"ticket {number} in {cluster.settings.database_url.split('@')[-1]}")
+    print(
+        f"\ncluster: {len(answered)} turns answered, 7 of them in {during:.1f} s after rasa-1 was killed; "
+        f"ticket {number} in {cluster.settings.database_url.split('@')[-1]}"
+    )
     await asyncio.sleep(0)

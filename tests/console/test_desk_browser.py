@@ -166,3 +166,45 @@ async def test_every_console_page_has_no_serious_accessibility_violations(
     await phone.wait_for_selector("#question >> text=路灯")
     assert await axe(phone) == [], "conversation (supervisor's view of a held one, phone)"
     await screenshot(phone, "console-conversation")
+
+
+NOTIFICATION_STUB = """
+window.__notes = [];
+window.Notification = function (title, options) { window.__notes.push([title, (options || {}).body]); };
+window.Notification.permission = "granted";
+window.Notification.requestPermission = () => Promise.resolve("granted");
+document.hasFocus = () => false;  // the agent is working in another window
+"""
+
+
+async def test_desktop_notification_and_the_supervisors_board(agent_page, queued, rasa):
+    page = await agent_page("boss")
+    await page.add_init_script(NOTIFICATION_STUB)
+    await page.reload()
+    await page.wait_for_function("() => document.body.dataset.live === '1'")
+    rasa.citizen_says("c-note", "我要投诉物业乱收费")
+    await queued("c-note", description="我要投诉物业乱收费")
+    await page.wait_for_function("() => window.__notes.length > 0")
+    assert await page.evaluate("() => window.__notes[0]") == ["1位市民等待人工", "我要投诉物业乱收费"]
+    board = page.locator("#agents")
+    assert "小王" in await board.inner_text() and "班长" in await board.inner_text()
+    assert "等待 1 位" in await page.inner_text("#board-note")
+
+
+async def test_alt_t_sends_the_ticket_number(agent_page, queued, rasa, console, login_as):
+    headers = {"X-CSRF-Token": await login_as(console, "wang")}
+    await queued("c-alt-t")
+    await console.post("/api/conversations/c-alt-t/take", headers=headers)
+    response = await console.post(
+        "/api/conversations/c-alt-t/tickets",
+        headers=headers,
+        json={"category": "民政", "description": "低保申请", "phone": "13812345678", "announce": False},
+    )
+    number = (await response.json())["number"]
+    page = await agent_page("wang")
+    await page.goto(BASE + "/conversations/c-alt-t")
+    await page.wait_for_selector(f"#tickets code >> text={number}")
+    await page.keyboard.press("Alt+t")
+    await page.wait_for_selector(f"#done >> text={number}")
+    said = [a["event"]["text"] for a in rasa.appended if a["id"] == "c-alt-t" and a["event"]["event"] == "bot"]
+    assert number in said[-1]
