@@ -82,10 +82,24 @@ _WHEN = re.compile(
     r"(早上|上午|中午|下午|晚上|夜里|半夜|凌晨|[\d一二三四五六七八九十]{1,3}点[半多]?|以后|之后|左右|开始|以来)*"
 )
 # what the citizen said instead of an answer that the form takes up itself before asking again
-DIGRESSION_INTENTS = {"ask_question", "chitchat", "bot_challenge", "greet", "thank", "goodbye", "out_of_scope",
-                      "check_ticket"}
-LABELS = {**EDITABLE, "district": "所在区", "confidential": "是否保密", "confirmed": "确认提交",
-          "ticket_number": "工单号", "lookup_phone": "联系电话"}
+DIGRESSION_INTENTS = {
+    "ask_question",
+    "chitchat",
+    "bot_challenge",
+    "greet",
+    "thank",
+    "goodbye",
+    "out_of_scope",
+    "check_ticket",
+}
+LABELS = {
+    **EDITABLE,
+    "district": "所在区",
+    "confidential": "是否保密",
+    "confirmed": "确认提交",
+    "ticket_number": "工单号",
+    "lookup_phone": "联系电话",
+}
 
 
 def substantive_description(text: str) -> Optional[str]:
@@ -157,7 +171,8 @@ def kind_of_reply(slot: str, tracker: Tracker) -> Optional[str]:
         if intent in DIGRESSION_INTENTS - {"ask_question", "check_ticket", "out_of_scope"} and len(text) < 12:
             return "digression"
         if intent in ("ask_question", "check_ticket", "out_of_scope") and is_question(text):
-            return "digression"  # "社保断缴了几个月有什么影响？" is a question, not the complaint
+            if len(text) < 12 or len(text) < 24 and kb_answers(text, tracker):  # a long one is the complaint
+                return "digression"  # "社保断缴了几个月有什么影响？" is a question, not the complaint
         return "not_an_answer" if is_acknowledgement(text) else None
     if is_question(text) or intent in DIGRESSION_INTENTS and not answers(slot, text):
         return "digression"
@@ -182,6 +197,13 @@ def answers(slot: str, text: str) -> bool:
         name = _NAME_LEAD.sub("", text).strip("。，,. ")
         return bool(_NAME.match(name)) and (len(name) <= 4 or bool(_TITLE.search(name)))
     return False
+
+
+def kb_answers(text: str, tracker: Tracker) -> bool:
+    """The knowledge base has a confident answer to the text."""
+    kb = knowledge_base()
+    hits = kb.search(text, k=3, channel=channel_of(tracker))
+    return bool(hits) and kb.decide(hits) == "answer"
 
 
 def digress(dispatcher: CollectingDispatcher, tracker: Tracker, in_complaint: bool = True) -> None:
@@ -213,7 +235,7 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, text: st
 
 
 def corrected(dispatcher: CollectingDispatcher, tracker: Tracker, asked: str) -> Dict[Text, Any]:
-    """"地址说错了，是…" / "电话改成…": the named field takes the new value, or is cleared to be asked again."""
+    """ "地址说错了，是…" / "电话改成…": the named field takes the new value, or is cleared to be asked again."""
     field, value = correction(latest_text(tracker)) or ("", None)
     result: Dict[Text, Any] = {asked: None}  # the correction is not the answer to the question asked
     if field == "phone":
@@ -316,7 +338,7 @@ class ValidateComplaintForm(AnswerValidationAction):
         return "validate_complaint_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        """"我不是要投诉，只是想问问" at any question: out of the form, to an answer. A ticket backend's notice
+        """ "我不是要投诉，只是想问问" at any question: out of the form, to an answer. A ticket backend's notice
         that arrives meanwhile is told, and the question asked again."""
         from actions.ticket_status import is_notice, notice_in_form  # ticket_status imports this module
 

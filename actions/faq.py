@@ -83,6 +83,8 @@ class ActionFallback(Action):
         text = latest_text(tracker)
         intent = latest_intent(tracker)
         previous = previous_bot_response(tracker)
+        if "utter_offer_register" in previous_turn_responses(tracker):
+            previous = "utter_offer_register"  # the offer may be followed by the one-line safety note
         pending = tracker.get_slot(PENDING)
         short = len(text) <= 12
         no = intent == "deny" or bool(_NO.match(text)) or (short and bool(_DECLINE.search(text)))
@@ -129,6 +131,20 @@ def is_request(text: str) -> bool:
     units = _MEANINGFUL.findall(text)
     content = [unit for unit in units if not _FILLER.fullmatch(unit)]
     return len(content) >= 6 and len(set(content)) >= 3
+
+
+def previous_turn_responses(tracker: Tracker) -> List[Text]:
+    """Response names of the bot messages between the previous user message and the latest one."""
+    names: List[Text] = []
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                break
+        elif event.get("event") == "bot" and users == 1:
+            names.append((event.get("metadata") or {}).get("utter_action") or "")
+    return names
 
 
 def bot_responses_this_session(tracker: Tracker) -> List[Text]:

@@ -9,7 +9,7 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.rating import ask_service_rating
@@ -58,6 +58,8 @@ class ActionHandoff(Action):
         finally:
             await store.close()
         tell_queued(dispatcher, ahead)
+        if tracker.active_loop.get("name"):  # e.g. a ticket look-up: after the hand-back its question is stale
+            return [ActiveLoop(None), SlotSet("requested_slot", None), ConversationPaused()]
         return [ConversationPaused()]
 
 

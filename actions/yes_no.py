@@ -21,7 +21,7 @@ _QUESTION = re.compile(
     r"怎么办|怎么弄|怎么查|怎么样|为什么|为啥|如何|咋办|咋整"
 )
 _ONLY_ASKING = re.compile(
-    r"不是(要|想)?(投诉|举报|反映|登记|报修)|不(要|想|用)(投诉|举报|登记)|只是(想)?(问问|问一下|咨询|了解)|"
+    r"不是(要|想)?(投诉|举报|反映|登记|报修)|只是(想)?(问问|问一下|咨询|了解)|"
     r"就(是)?(想)?(问问|问一下|咨询一下)|只想(问|咨询|了解)|随便问问|先咨询一下"
 )
 _ADD_MORE = re.compile(r"^(等一?下|等等|稍等|慢着|先别|别急)|补充|再加|还有一(点|件|个|句)|另外还有")
@@ -37,7 +37,9 @@ _PLACE = re.compile(
     r"商场|超市|市场|公园|学校|医院|站|桥|门口|附近|对面|旁边|路口|社区|家|工地|厂|店|馆|餐厅|车库|停车场|隔壁"
 )
 # corrections: a field named next to a word that says it was wrong or is to change
-_CORRECTION_CUE = re.compile(r"说错|写错|填错|弄错|搞错|打错|输错|记错|错了|不对|改成|改为|改一下|更正|修改|换成|应该是|重新填|要改")
+_CORRECTION_CUE = re.compile(
+    r"说错|写错|填错|弄错|搞错|打错|输错|记错|错了|不对|改成|改为|改一下|更正|修改|换成|应该是|重新填|要改"
+)
 _FIELDS = (
     ("phone", re.compile(r"电话|手机|号码|联系方式")),
     ("address", re.compile(r"地址|地点|位置|门牌")),
@@ -66,7 +68,7 @@ def yes_no(text: Optional[str], intent: Optional[str] = None) -> Optional[bool]:
 
 
 def is_acknowledgement(text: str) -> bool:
-    """"嗯", "好的", "ok", "人呢", punctuation alone: not an answer to an open question."""
+    """ "嗯", "好的", "ok", "人呢", punctuation alone: not an answer to an open question."""
     return bool(_ACKNOWLEDGEMENT.match(text.strip()))
 
 
@@ -76,7 +78,7 @@ def is_question(text: str) -> bool:
 
 
 def only_asking(text: str) -> bool:
-    """"我不是要投诉，只是想问问": the citizen wants an answer, not a ticket."""
+    """ "我不是要投诉，只是想问问": the citizen wants an answer, not a ticket."""
     return bool(_ONLY_ASKING.search(text))
 
 
@@ -87,12 +89,12 @@ def the_question_in(text: str) -> str:
 
 
 def wants_to_add(text: str) -> bool:
-    """"等一下，我想再补充一点": not a yes at the confirm step."""
+    """ "等一下，我想再补充一点": not a yes at the confirm step."""
     return bool(_ADD_MORE.search(text.strip()))
 
 
 def skipped(text: str) -> bool:
-    """"不知道", "跳过", "记不清了"."""
+    """ "不知道", "跳过", "记不清了"."""
     return bool(_SKIP.match(text.strip()))
 
 

@@ -79,6 +79,10 @@ class TicketClient:
         """Edits the given editable fields and returns the ticket."""
         return await self._request("PATCH", f"/tickets/{quote(number, safe='')}", json=fields)
 
+    async def correction_rates(self, days: int = 30) -> Dict[str, Any]:
+        """{"days", "categories": [{"category", "tickets", "corrected", "rate"}]}: dispatchers' corrections."""
+        return await self._request("GET", "/corrections", params={"days": str(days)})
+
     async def set_status(self, number: str, status: str, note: Optional[str] = None) -> Dict[str, Any]:
         """Moves the ticket forward to `status` (TicketRejected with status 409 if it cannot)."""
         body = {"status": status, "note": note}

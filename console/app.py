@@ -41,6 +41,7 @@ from console.conversations import ConsoleError, Conversations, list_item
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
+CORRECTION_DAYS = 30  # the window of the 分类纠正 page
 TRANSCRIPT_POLL = 1.0  # seconds between tracker reads for a conversation open in a console
 _templates: Dict[str, Template] = {}
 SETTINGS = web.AppKey("settings", Settings)
@@ -161,6 +162,26 @@ def _page_values(session: Session) -> Dict[str, Any]:
 
 async def queue_page(request: web.Request) -> web.Response:
     return render("queue", title="等待队列", page="queue", **_page_values(_session(request)))
+
+
+async def corrections_page(request: web.Request) -> web.Response:
+    """How often dispatchers corrected each category over the last 30 days (from the ticket backend)."""
+    try:
+        rates = (await request.app[CONVERSATIONS].tickets.correction_rates(CORRECTION_DAYS))["categories"]
+        empty = "近期没有工单"
+    except Exception:  # the ticket backend is down or does not offer corrections: say so on the page
+        logger.exception("console: correction rates unavailable")
+        rates, empty = [], "工单系统暂时无法提供纠正统计"
+    values = _page_values(_session(request))
+    return render(
+        "corrections",
+        title="分类纠正",
+        page="corrections",
+        days=CORRECTION_DAYS,
+        empty=empty,
+        rates=json.dumps(rates, ensure_ascii=False),
+        **values,
+    )
 
 
 async def conversation_page(request: web.Request) -> web.Response:
@@ -411,6 +432,7 @@ ROUTES = [
     web.post("/logout", logout),
     web.get("/", queue_page),
     web.get("/conversations/{id}", conversation_page),
+    web.get("/corrections", corrections_page),
     web.get("/api/queue", api_queue),
     web.get("/api/stream", api_stream),
     web.post("/api/pickup", api_pick_up),

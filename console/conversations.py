@@ -267,6 +267,7 @@ class Conversations:
         if ticket.get("sender_id") != conversation_id:
             raise ConsoleError(403, "这张工单不属于当前会话的市民")
         changes = {key: value for key, value in fields.items() if key in TICKET_FIELDS + ("department",)}
+        changes["changed_by"] = agent  # a changed category is stored as this agent's correction
         return await self._ticket_call(self.tickets.update_ticket(number, changes))
 
     @staticmethod

@@ -124,8 +124,14 @@ async def list_tickets(request: web.Request) -> web.Response:
 
 
 async def edit_ticket(request: web.Request) -> web.Response:
-    values = fields.edits(await _body(request))
-    return _json(await in_thread(request.app[STORE].update, _number(request), values))
+    values, changed_by = fields.edit_request(await _body(request))
+    return _json(await in_thread(request.app[STORE].update, _number(request), values, changed_by))
+
+
+async def correction_rates(request: web.Request) -> web.Response:
+    """How often dispatchers corrected each category of the tickets of the last `days` days."""
+    days = fields.correction_days(request.query)
+    return _json({"days": days, "categories": await in_thread(request.app[STORE].correction_rates, days)})
 
 
 async def change_status(request: web.Request) -> web.Response:
@@ -176,6 +182,7 @@ ROUTES = [
     web.patch("/tickets/{number}", edit_ticket),
     web.post("/tickets/{number}/status", change_status),
     web.post("/tickets/{number}/rating", rate_ticket),
+    web.get("/corrections", correction_rates),
 ]
 
 

@@ -22,6 +22,7 @@ MAX_LENGTH = {
     "sender_id": 128,
     "note": 1000,
     "comment": 1000,
+    "changed_by": 64,
 }
 EDITABLE = (
     "category",
@@ -121,6 +122,19 @@ def edits(body: Any) -> Dict[str, Any]:
         if name in fields and not fields[name]:
             raise Invalid(f"{name} is required and cannot be empty")
     return fields
+
+
+def edit_request(body: Any) -> Tuple[Dict[str, Any], Optional[str]]:
+    """(cleaned editable fields, who made the change) of a PATCH; `changed_by` (optional) names the dispatcher
+    or agent, stored with a category correction."""
+    body = _object(body)
+    changed_by = _text("changed_by", body.get("changed_by"))
+    return edits({name: value for name, value in body.items() if name != "changed_by"}), changed_by
+
+
+def correction_days(query: Mapping[str, str]) -> int:
+    """The window of GET /corrections, in days (default 30)."""
+    return _count(query, "days", 30, 1, 366)
 
 
 def status_change(body: Any) -> Tuple[str, Optional[str]]:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 
 from bot.ticket_contract import CROCKFORD, RATEABLE, STATUSES
+from tickets import corrections
 
 CHINA = timezone(timedelta(hours=8))
 NUMBER_ATTEMPTS = 5
@@ -55,6 +56,19 @@ history = sa.Table(
     sa.Column("status", sa.String(8), nullable=False),
     sa.Column("note", sa.Text),
     sa.Column("at", sa.DateTime, nullable=False),
+)
+
+# A dispatcher's change of a ticket's category (tickets/corrections.py): what routing learns from.
+category_corrections = sa.Table(
+    "category_corrections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("old_category", sa.String(16), nullable=False),
+    sa.Column("new_category", sa.String(16), nullable=False),
+    sa.Column("changed_by", sa.String(64)),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),
 )
 
 # what the API shows of a ticket: every column but the row id and the client's idempotency key (client_ref)
@@ -182,14 +196,31 @@ class TicketStore:
             ).all()
             return self._with_history(connection, rows), total
 
-    def update(self, number: str, fields: Dict[str, Any]) -> Dict[str, Any]:
-        """Sets validated editable `fields`; raises TicketMissing."""
+    def update(self, number: str, fields: Dict[str, Any], changed_by: Optional[str] = None) -> Dict[str, Any]:
+        """Sets validated editable `fields`; a changed category is stored as a correction by `changed_by`
+        (tickets/corrections.py). Raises TicketMissing."""
         with self.engine.begin() as connection:
-            self._require(connection, number)
-            connection.execute(
-                tickets.update().where(tickets.c.number == number).values(**fields, updated_at=_utcnow())
-            )
+            row = self._require(connection, number, lock="category" in fields)
+            now = _utcnow()
+            corrections.record(connection, category_corrections, row, fields.get("category"), changed_by, now)
+            connection.execute(tickets.update().where(tickets.c.number == number).values(**fields, updated_at=now))
         return self._existing(number)
+
+    def corrections(self) -> List[Dict[str, Any]]:
+        """Every stored category correction, oldest first: number, text, old_category, new_category,
+        changed_by, at (UTC)."""
+        with self.engine.connect() as connection:
+            return corrections.listed(connection, tickets, category_corrections)
+
+    def training_rows(self) -> List[Tuple[str, str, str]]:
+        """(text, category, "corrected" | "confirmed") of the tickets routing can learn from."""
+        with self.engine.connect() as connection:
+            return corrections.training_rows(connection, tickets, category_corrections)
+
+    def correction_rates(self, days: int = corrections.RATE_DAYS) -> List[Dict[str, Any]]:
+        """How often dispatchers corrected each category of the tickets opened in the last `days` days."""
+        with self.engine.connect() as connection:
+            return corrections.rates(connection, tickets, category_corrections, _utcnow() - timedelta(days=days))
 
     def change_status(self, number: str, status: str, note: Optional[str]) -> Dict[str, Any]:
         """Moves the ticket forward to `status` and records it in the history.

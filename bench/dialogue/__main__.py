@@ -26,10 +26,53 @@ HERE = Path(__file__).resolve().parent
 LETTERS = HERE.parents[2] / "shared" / "data" / "citizen-messages" / "messages-a.jsonl"
 
 ORDINARY = [
-    "好的", "好", "嗯", "嗯嗯", "行", "知道了", "ok", "OK", "好的谢谢", "谢谢", "人呢", "在吗", "有人吗", "喂",
-    "？", "？？？", "。", "...", "!", "😊", "👍", "🙏", "1", "2", "0", "123", "随便", "没有了", "没了",
-    "不知道", "哦", "哦哦", "收到", "明白了", "可以", "不用了", "是的", "对", "你好", "hello", "嗯？", "6666",
-    "哈哈", "好吧", "emmm", "啊", "然后呢",
+    "好的",
+    "好",
+    "嗯",
+    "嗯嗯",
+    "行",
+    "知道了",
+    "ok",
+    "OK",
+    "好的谢谢",
+    "谢谢",
+    "人呢",
+    "在吗",
+    "有人吗",
+    "喂",
+    "？",
+    "？？？",
+    "。",
+    "...",
+    "!",
+    "😊",
+    "👍",
+    "🙏",
+    "1",
+    "2",
+    "0",
+    "123",
+    "随便",
+    "没有了",
+    "没了",
+    "不知道",
+    "哦",
+    "哦哦",
+    "收到",
+    "明白了",
+    "可以",
+    "不用了",
+    "是的",
+    "对",
+    "你好",
+    "hello",
+    "嗯？",
+    "6666",
+    "哈哈",
+    "好吧",
+    "emmm",
+    "啊",
+    "然后呢",
 ]
 NEXT_QUESTION = "暖气不热怎么办"
 
@@ -86,7 +129,7 @@ class Bench:
         events = list(tracker.events)
         last_user = max(i for i, e in enumerate(events) if type(e).__name__ == "UserUttered")
         actions, responses, texts = [], [], []
-        for event in events[last_user + 1:]:
+        for event in events[last_user + 1 :]:
             kind = type(event).__name__
             if kind == "ActionExecuted" and event.action_name != "action_listen":
                 actions.append(event.action_name)
@@ -124,9 +167,16 @@ async def intake(bench: Bench, every: int, letters: Path) -> List[Dict[str, Any]
             if not text.strip():
                 continue
             turn = await bench.turn(f"intake-{row['id']}-{part}", text)
-            results.append({"id": row["id"], "part": part, "outcome": outcome(turn["actions"], turn["responses"]),
-                            "actions": len(turn["actions"]), "messages": len(turn["responses"]),
-                            "seconds": turn["seconds"]})
+            results.append(
+                {
+                    "id": row["id"],
+                    "part": part,
+                    "outcome": outcome(turn["actions"], turn["responses"]),
+                    "actions": len(turn["actions"]),
+                    "messages": len(turn["responses"]),
+                    "seconds": turn["seconds"],
+                }
+            )
     return results
 
 
@@ -160,40 +210,51 @@ async def states(bench: Bench) -> List[Tuple[str, str]]:
     return found
 
 
-async def ordinary(bench: Bench) -> List[Dict[str, Any]]:
-    results = []
+async def ordinary(bench: Bench, follow_every: int = 1, deadline: float = float("inf")) -> List[Dict[str, Any]]:
+    results: List[Dict[str, Any]] = []
     for state, source in await states(bench):
         for index, text in enumerate(ORDINARY):
             sender = f"probe-{source}-{index}"
             if source != "state-fresh":
                 await bench.clone(source, sender)
+            if time.monotonic() > deadline:
+                return results  # out of time: the probes so far
             probe = await bench.turn(sender, text)
-            follow = await bench.turn(sender, NEXT_QUESTION)
+            follow = await bench.turn(sender, NEXT_QUESTION) if index % follow_every == 0 else None
             paused = probe["paused"]
             counts = Counter(probe["texts"])
             per_action = Counter(probe["actions"])
-            results.append({
-                "state": state, "message": text,
-                "loop": len(probe["actions"]) >= 10 or any(n >= 3 for n in per_action.values()),
-                "empty": not probe["texts"] and not paused,
-                "repeat": any(n > 1 for n in counts.values()),
-                "too_many": len(probe["texts"]) > 3,
-                "not_listening": not probe["listening"],
-                "next_answered": bool(follow["texts"]) or follow["paused"],
-                "responses": probe["responses"],
-                "seconds": probe["seconds"],
-            })
+            results.append(
+                {
+                    "state": state,
+                    "message": text,
+                    "loop": len(probe["actions"]) >= 10 or any(n >= 3 for n in per_action.values()),
+                    "empty": not probe["texts"] and not paused,
+                    "repeat": any(n > 1 for n in counts.values()),
+                    "too_many": len(probe["texts"]) > 3,
+                    "not_listening": not probe["listening"],
+                    "next_answered": None if follow is None else bool(follow["texts"]) or follow["paused"],
+                    "responses": probe["responses"],
+                    "seconds": probe["seconds"],
+                }
+            )
     return results
 
 
 async def run(args: argparse.Namespace) -> None:
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    logging.getLogger().setLevel(logging.WARNING)
+    configure_structlog(logging.WARNING)  # Rasa's debug log of every tracker costs more than the turn
     bench = Bench(args.model, args.actions_url)
     started = time.monotonic()
     result: Dict[str, Any] = {"model": Path(args.model).name, "every": args.every}
-    if not args.skip_ordinary:
-        result["ordinary"] = await ordinary(bench)
     if not args.skip_intake:
         result["intake"] = await intake(bench, args.every, Path(args.letters))
+    if not args.skip_ordinary:
+        result["ordinary"] = await ordinary(bench, args.follow_every, started + args.max_seconds)
     result["turns"] = bench.count
     result["seconds"] = round(time.monotonic() - started, 1)
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -215,30 +276,39 @@ def report(args: argparse.Namespace) -> None:
             continue
         s = shares(data["intake"])
         taken = sum(s.get(k, 0.0) for k in ("complaint intake", "answer or suggestion", "scope redirect"))
-        lines.append(f"- **{name}** ({data['model']}, {len(data['intake'])} messages): taken up **{taken:.1f} %** "
-                     f"(complaint intake {s.get('complaint intake', 0):.1f} %, answer or suggestion "
-                     f"{s.get('answer or suggestion', 0):.1f} %, scope redirect {s.get('scope redirect', 0):.1f} %), "
-                     f"did not understand **{s.get('not understood', 0):.1f} %**, emergency **{s.get('emergency', 0):.2f} %**, "
-                     f"other {s.get('other', 0):.1f} %; at most {max(r['messages'] for r in data['intake'])} bot messages "
-                     f"and {max(r['actions'] for r in data['intake'])} actions in a turn")
+        lines.append(
+            f"- **{name}** ({data['model']}, {len(data['intake'])} messages): taken up **{taken:.1f} %** "
+            f"(complaint intake {s.get('complaint intake', 0):.1f} %, answer or suggestion "
+            f"{s.get('answer or suggestion', 0):.1f} %, scope redirect {s.get('scope redirect', 0):.1f} %), "
+            f"did not understand **{s.get('not understood', 0):.1f} %**, emergency **{s.get('emergency', 0):.2f} %**, "
+            f"other {s.get('other', 0):.1f} %; at most {max(r['messages'] for r in data['intake'])} bot messages "
+            f"and {max(r['actions'] for r in data['intake'])} actions in a turn"
+        )
     other = Counter(r["outcome"] for r in new.get("intake", []) if r["outcome"].startswith("other"))
     if other:
         lines += ["", "Other outcomes (new): " + "; ".join(f"{k} ×{n}" for k, n in other.most_common(8))]
-    lines += ["", "## Ordinary turns", "",
-              f"{len(ORDINARY)} short messages × the dialogue states; each probe is followed by “{NEXT_QUESTION}”.", "",
-              "| | probes | loops | empty | repeats | > 3 messages | not listening | next question unanswered |",
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "## Ordinary turns",
+        "",
+        f"{len(ORDINARY)} short messages × the dialogue states; each probe is followed by “{NEXT_QUESTION}”.",
+        "",
+        "| | probes | loops | empty | repeats | > 3 messages | not listening | next question unanswered |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for name, data in (("baseline", base), ("new", new)):
         rows = data.get("ordinary", [])
         if rows:
-            lines.append(f"| {name} | {len(rows)} | {sum(r['loop'] for r in rows)} | {sum(r['empty'] for r in rows)} | "
-                         f"{sum(r['repeat'] for r in rows)} | {sum(r['too_many'] for r in rows)} | "
-                         f"{sum(r['not_listening'] for r in rows)} | {sum(not r['next_answered'] for r in rows)} |")
+            lines.append(
+                f"| {name} | {len(rows)} | {sum(r['loop'] for r in rows)} | {sum(r['empty'] for r in rows)} | "
+                f"{sum(r['repeat'] for r in rows)} | {sum(r['too_many'] for r in rows)} | "
+                f"{sum(r['not_listening'] for r in rows)} | {sum(r['next_answered'] is False for r in rows)} |"
+            )
     lines += ["", "Per state (new): probes with any failure", ""]
     by_state: Dict[str, List[str]] = {}
     for row in new.get("ordinary", []):
         failed = [k for k in ("loop", "empty", "repeat", "too_many", "not_listening") if row[k]]
-        if not row["next_answered"]:
+        if row["next_answered"] is False:
             failed.append("next unanswered")
         by_state.setdefault(row["state"], [])
         if failed:
@@ -247,11 +317,19 @@ def report(args: argparse.Namespace) -> None:
         lines.append(f"- {state}: " + ("none" if not failures else "; ".join(failures[:6])))
     base_states = sorted({r["state"] for r in base.get("ordinary", [])})
     if base_states:
-        lines += ["", "Baseline failures per state: " + "; ".join(
-            f"{s}: {sum(1 for r in base['ordinary'] if r['state'] == s and (r['loop'] or r['empty'] or r['repeat'] or r['not_listening'] or not r['next_answered']))}"
-            for s in base_states)]
-    lines += ["", f"Run time: baseline {base.get('seconds')} s ({base.get('turns')} turns), new {new.get('seconds')} s "
-              f"({new.get('turns')} turns)."]
+        lines += [
+            "",
+            "Baseline failures per state: "
+            + "; ".join(
+                f"{s}: {sum(1 for r in base['ordinary'] if r['state'] == s and (r['loop'] or r['empty'] or r['repeat'] or r['not_listening'] or r['next_answered'] is False))}"
+                for s in base_states
+            ),
+        ]
+    lines += [
+        "",
+        f"Run time: baseline {base.get('seconds')} s ({base.get('turns')} turns), new {new.get('seconds')} s "
+        f"({new.get('turns')} turns).",
+    ]
     (HERE / "REPORT.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print((HERE / "REPORT.md").read_text(encoding="utf-8"))
 
@@ -265,6 +343,8 @@ def main() -> None:
     r.add_argument("--out", required=True)
     r.add_argument("--every", type=int, default=1, help="every n-th letter (deterministic sample)")
     r.add_argument("--letters", default=str(LETTERS))
+    r.add_argument("--follow-every", type=int, default=1, help="the next question after every n-th probe")
+    r.add_argument("--max-seconds", type=float, default=float("inf"), help="stop the ordinary turns after this")
     r.add_argument("--skip-intake", action="store_true")
     r.add_argument("--skip-ordinary", action="store_true")
     p = sub.add_parser("report")

@@ -274,7 +274,11 @@ async def validate(domain, make_tracker, text, intent, slot, entities=None, **sl
 
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(
-        text, intent, slots={**slots, "requested_slot": slot, slot: text}, entities=entities, active_loop="complaint_form"
+        text,
+        intent,
+        slots={**slots, "requested_slot": slot, slot: text},
+        entities=entities,
+        active_loop="complaint_form",
     )
     events = await ValidateComplaintForm().run(dispatcher, tracker, domain)
     changed = {event["name"]: event["value"] for event in events if event["event"] == "slot"}
@@ -288,23 +292,36 @@ async def test_a_question_is_answered_never_stored_and_the_question_asked_again(
 
 
 async def test_acknowledgements_and_unrelated_sentences_are_not_answers(domain, make_tracker):
-    for slot, text in [("occurred_at", "嗯"), ("occurred_at", "好的"), ("occurred_at", "我很生气"),
-                       ("address", "好的"), ("person_name", "嗯嗯")]:
+    for slot, text in [
+        ("occurred_at", "嗯"),
+        ("occurred_at", "好的"),
+        ("occurred_at", "我很生气"),
+        ("address", "好的"),
+        ("person_name", "嗯嗯"),
+    ]:
         said, changed, _ = await validate(domain, make_tracker, text, "affirm", slot)
         assert said == ["utter_not_an_answer"] and changed[slot] is None, (slot, text)
 
 
 async def test_real_answers_are_still_stored(domain, make_tracker):
-    for slot, text in [("occurred_at", "每天晚上10点以后"), ("occurred_at", "上周五"), ("occurred_at", "不清楚"),
-                       ("address", "南开区长江道5号"), ("person_name", "王先生"), ("phone", "13812345678")]:
+    for slot, text in [
+        ("occurred_at", "每天晚上10点以后"),
+        ("occurred_at", "上周五"),
+        ("occurred_at", "不清楚"),
+        ("address", "南开区长江道5号"),
+        ("person_name", "王先生"),
+        ("phone", "13812345678"),
+    ]:
         said, changed, _ = await validate(domain, make_tracker, text, "inform", slot)
         assert said == [] and changed[slot], (slot, text)
 
 
 async def test_digressions_are_taken_up_then_the_form_resumes(domain, make_tracker):
-    for intent, text, reply in [("bot_challenge", "你是机器人吗", "utter_iamabot"),
-                                ("chitchat", "给我讲个笑话吧", "utter_chitchat"),
-                                ("check_ticket", "查一下我上次的工单", "utter_form_check_later")]:
+    for intent, text, reply in [
+        ("bot_challenge", "你是机器人吗", "utter_iamabot"),
+        ("chitchat", "给我讲个笑话吧", "utter_chitchat"),
+        ("check_ticket", "查一下我上次的工单", "utter_form_check_later"),
+    ]:
         for slot in ("address", "occurred_at", "person_name", "phone"):
             said, changed, _ = await validate(domain, make_tracker, text, intent, slot)
             assert said == [reply, "utter_form_resume"] and changed[slot] is None, (slot, text)
@@ -317,32 +334,53 @@ async def test_a_kb_question_at_the_confirm_step_is_answered_not_a_yes(domain, m
 
 async def test_a_phone_correction_mid_form_changes_the_phone(domain, make_tracker):
     said, changed, _ = await validate(
-        domain, make_tracker, "电话改成13900001111", "inform", "occurred_at",
-        entities=[{"entity": "phone", "value": "13900001111"}], phone="13812345678",
+        domain,
+        make_tracker,
+        "电话改成13900001111",
+        "inform",
+        "occurred_at",
+        entities=[{"entity": "phone", "value": "13900001111"}],
+        phone="13812345678",
     )
     assert said == ["utter_field_corrected"] and changed["phone"] == "13900001111" and changed["occurred_at"] is None
 
 
 async def test_an_address_correction_at_the_confirm_step_clears_the_address(domain, make_tracker):
-    said, changed, _ = await validate(domain, make_tracker, "地址说错了", "inform", "confirmed",
-                                      address="幸福路8号", district="南开区")
+    said, changed, _ = await validate(
+        domain, make_tracker, "地址说错了", "inform", "confirmed", address="幸福路8号", district="南开区"
+    )
     assert said == ["utter_edit_field"]
     assert changed["address"] is None and changed["district"] is None and changed["confirmed"] is None
 
 
 async def test_an_address_correction_with_the_new_address(domain, make_tracker):
-    said, changed, _ = await validate(domain, make_tracker, "地址写错了，是河西区友谊路20号", "inform", "confirmed",
-                                      address="幸福路8号", district="南开区")
+    said, changed, _ = await validate(
+        domain,
+        make_tracker,
+        "地址写错了，是河西区友谊路20号",
+        "inform",
+        "confirmed",
+        address="幸福路8号",
+        district="南开区",
+    )
     assert said == ["utter_field_corrected"]
     assert changed["address"] == "河西区友谊路20号" and changed["district"] == "河西区" and changed["confirmed"] is None
 
 
 async def test_wait_i_want_to_add_is_not_a_yes(domain, make_tracker):
-    said, changed, _ = await validate(domain, make_tracker, "等一下，我想再补充一点", "affirm", "confirmed",
-                                      description="楼下饭馆排风机噪音")
+    said, changed, _ = await validate(
+        domain, make_tracker, "等一下，我想再补充一点", "affirm", "confirmed", description="楼下饭馆排风机噪音"
+    )
     assert said == ["utter_add_detail"] and changed["confirmed"] is None and changed["adding_detail"] is True
-    said, changed, _ = await validate(domain, make_tracker, "晚上十一点以后还在响", "inform", "confirmed",
-                                      description="楼下饭馆排风机噪音", adding_detail=True)
+    said, changed, _ = await validate(
+        domain,
+        make_tracker,
+        "晚上十一点以后还在响",
+        "inform",
+        "confirmed",
+        description="楼下饭馆排风机噪音",
+        adding_detail=True,
+    )
     assert changed["description"] == "楼下饭馆排风机噪音；晚上十一点以后还在响" and changed["confirmed"] is None
 
 
@@ -353,7 +391,9 @@ async def test_only_wanting_to_ask_leaves_the_form(domain, make_tracker):
 
 
 async def test_nothing_is_submitted_after_leaving_to_ask(domain, dispatcher, make_tracker, tickets, env_settings):
-    events = await ActionSubmitComplaint().run(dispatcher, make_tracker("我不是要投诉，只是想问问", "ask_question"), domain)
+    events = await ActionSubmitComplaint().run(
+        dispatcher, make_tracker("我不是要投诉，只是想问问", "ask_question"), domain
+    )
     assert events == [] and dispatcher.messages == [] and tickets.created == []
 
 
@@ -370,3 +410,15 @@ async def test_the_summary_names_the_district_once():
     assert full_address("南开区", "南开区幸福路8号") == "南开区幸福路8号"
     assert full_address("南开区", "幸福路8号") == "南开区 幸福路8号"
     assert full_address("待核实", "幸福路8号") == "幸福路8号"
+
+
+async def test_a_complaint_worded_as_a_question_is_still_the_description(domain, make_tracker):
+    text = "小区门口的路灯坏了一个多月了，为什么一直没有人来修？晚上出门都看不见"
+    said, changed, _ = await validate(domain, make_tracker, text, "ask_question", "description")
+    assert "utter_form_resume" not in said and changed["description"] == text
+    assert changed["occurred_at"] == "一个多月了"
+
+
+async def test_a_short_question_at_the_description_is_not_the_description(domain, make_tracker):
+    said, changed, _ = await validate(domain, make_tracker, "你们电话多少？", "ask_question", "description")
+    assert said[-1] == "utter_form_resume" and changed["description"] is None

@@ -106,7 +106,9 @@ def user(text: str, intent: str) -> dict:
 
 class FakeRouter:
     def classify(self, text):
-        return SimpleNamespace(category="城乡建设", subcategory=None, department="住建局", confidence=0.4, alternatives=[])
+        return SimpleNamespace(
+            category="城乡建设", subcategory=None, department="住建局", confidence=0.4, alternatives=[]
+        )
 
 
 @pytest.fixture
@@ -114,8 +116,18 @@ def routed(monkeypatch):
     monkeypatch.setattr(actions.faq, "router", lambda: FakeRouter())
 
 
-@pytest.mark.parametrize("text, intent", [("好的", "affirm"), ("嗯", "affirm"), ("ok", "affirm"), ("知道了", "inform"),
-                                          ("人呢", "nlu_fallback"), ("行", "affirm"), ("没有了", "deny")])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("好的", "affirm"),
+        ("嗯", "affirm"),
+        ("ok", "affirm"),
+        ("知道了", "inform"),
+        ("人呢", "nlu_fallback"),
+        ("行", "affirm"),
+        ("没有了", "deny"),
+    ],
+)
 async def test_an_acknowledgement_at_the_start_gets_the_menu_once(domain, make_tracker, responses, kb, text, intent):
     from rasa_sdk.executor import CollectingDispatcher
 
@@ -137,8 +149,12 @@ async def test_an_acknowledgement_after_the_greeting_or_an_answer_is_answered_br
     assert responses(dispatcher) == ["utter_anything_else"] and events == [LISTEN]
 
 
-@pytest.mark.parametrize("text, intent, response", [("解决了", "affirm", "utter_faq_glad"), ("没有", "deny", "utter_faq_not_solved")])
-async def test_yes_or_no_after_an_answer_from_the_fallback(domain, dispatcher, make_tracker, responses, kb, text, intent, response):
+@pytest.mark.parametrize(
+    "text, intent, response", [("解决了", "affirm", "utter_faq_glad"), ("没有", "deny", "utter_faq_not_solved")]
+)
+async def test_yes_or_no_after_an_answer_from_the_fallback(
+    domain, dispatcher, make_tracker, responses, kb, text, intent, response
+):
     kb("none")
     earlier = [user("暖气片冰凉", "nlu_fallback"), bot("utter_faq_feedback")]
     events = await ActionFallback().run(dispatcher, make_tracker(text, intent, events=earlier), domain)
@@ -161,7 +177,9 @@ async def test_a_confident_hit_answers_the_request(domain, dispatcher, make_trac
     assert events[-1] == LISTEN
 
 
-async def test_a_request_mentioning_a_danger_gets_one_safety_line(domain, dispatcher, make_tracker, responses, kb, routed):
+async def test_a_request_mentioning_a_danger_gets_one_safety_line(
+    domain, dispatcher, make_tracker, responses, kb, routed
+):
     kb("none")
     text = "小区楼道堆满杂物，一旦发生火灾，后果不可想象"
     await ActionFallback().run(dispatcher, make_tracker(text, "nlu_fallback"), domain)
@@ -183,13 +201,24 @@ async def test_yes_to_the_offer_starts_the_form_with_the_request_as_description(
 
 
 @pytest.mark.parametrize("text, intent", [("好的，帮我登记一下吧", "file_complaint"), ("需要", "affirm")])
-async def test_a_typed_yes_to_the_offer_is_not_a_new_request(domain, dispatcher, make_tracker, responses, kb, routed, text, intent):
+async def test_a_typed_yes_to_the_offer_is_not_a_new_request(
+    domain, dispatcher, make_tracker, responses, kb, routed, text, intent
+):
     kb("none")
     earlier = [user("小区门口的路灯坏了好几个月", "nlu_fallback"), bot("utter_offer_register")]
     tracker = make_tracker(text, intent, events=earlier, slots={"pending_request": "小区门口的路灯坏了好几个月"})
     events = await ActionFallback().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_complaint_started"]
     assert events[-1]["name"] == "complaint_form"
+
+
+async def test_yes_after_the_offer_and_its_safety_note(domain, dispatcher, make_tracker, responses, kb, routed):
+    kb("none")
+    text = "小区楼道堆满杂物，一旦发生火灾，后果不可想象"
+    earlier = [user(text, "nlu_fallback"), bot("utter_offer_register"), bot("utter_safety_note")]
+    tracker = make_tracker("好的", "affirm", events=earlier, slots={"pending_request": text})
+    events = await ActionFallback().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_complaint_started"] and events[-1]["name"] == "complaint_form"
 
 
 async def test_no_to_the_offer(domain, dispatcher, make_tracker, responses, kb):
@@ -215,8 +244,16 @@ async def test_an_unanswered_question_is_handed_to_the_fallback(domain, dispatch
     assert dispatcher.messages == [] and events == [{"event": "followup", "timestamp": None, "name": "action_fallback"}]
 
 
-@pytest.mark.parametrize("text, expected", [("呱呱呱呱呱呱", False), ("好的好的好的", False), ("asdf qwer", False),
-                                            ("小区门口的路灯坏了", True), ("反映A市购第二套房的困难", True)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("呱呱呱呱呱呱", False),
+        ("好的好的好的", False),
+        ("asdf qwer", False),
+        ("小区门口的路灯坏了", True),
+        ("反映A市购第二套房的困难", True),
+    ],
+)
 def test_what_counts_as_a_request(text, expected):
     from actions.faq import is_request
 

@@ -159,8 +159,13 @@ async def test_a_phone_where_the_number_is_asked_looks_up_by_phone(domain, make_
 
 async def test_the_ticket_just_filed_is_looked_up_without_asking(domain, make_tracker):
     said, changed = await lookup_validation(
-        domain, make_tracker, "查一下进度", "check_ticket", requested=None,
-        last_ticket_number=NUMBER, last_ticket_phone="13812345678",
+        domain,
+        make_tracker,
+        "查一下进度",
+        "check_ticket",
+        requested=None,
+        last_ticket_number=NUMBER,
+        last_ticket_phone="13812345678",
     )
     assert said == [] and changed["ticket_number"] == NUMBER and changed["lookup_phone"] == "13812345678"
 
@@ -174,8 +179,10 @@ async def test_a_question_inside_the_look_up_is_answered_and_the_number_asked_ag
 def listing(tickets, seen):
     async def list_tickets(**filters):
         seen.append(filters)
-        return {"tickets": [t for t in tickets if t["phone"] == filters["phone"]
-                            and t["sender_id"] == filters["sender_id"]]}
+        return {
+            "tickets": [t for t in tickets if t["phone"] == filters["phone"] and t["sender_id"] == filters["sender_id"]]
+        }
+
     return list_tickets
 
 
@@ -183,10 +190,18 @@ async def test_by_phone_lists_only_this_sender_s_tickets_masked(domain, dispatch
     from actions.ticket_status import BY_PHONE
 
     seen = []
-    tickets.list_tickets = listing([
-        ticket(sender_id="citizen", address="幸福路18号3单元502室", created_at="2026-11-22T09:30:00", category="城乡建设"),
-        ticket(number="BM261122AAAA0000", sender_id="someone-else", address="长江道5号"),
-    ], seen)
+    tickets.list_tickets = listing(
+        [
+            ticket(
+                sender_id="citizen",
+                address="幸福路18号3单元502室",
+                created_at="2026-11-22T09:30:00",
+                category="城乡建设",
+            ),
+            ticket(number="BM261122AAAA0000", sender_id="someone-else", address="长江道5号"),
+        ],
+        seen,
+    )
     tracker = make_tracker("13812345678", slots={"ticket_number": BY_PHONE, "lookup_phone": "13812345678"})
     events = await ActionTicketStatus().run(dispatcher, tracker, domain)
     assert events == CLEARED and responses(dispatcher) == ["utter_tickets_by_phone"]
@@ -209,10 +224,23 @@ async def test_a_notice_inside_a_form_is_told_and_the_question_asked_again(domai
     from actions.complaint import ValidateComplaintForm
 
     tracker = make_tracker(
-        "/EXTERNAL_ticket_update", "EXTERNAL_ticket_update",
+        "/EXTERNAL_ticket_update",
+        "EXTERNAL_ticket_update",
         entities=[{"entity": "ticket_number", "value": NUMBER}, {"entity": "ticket_status", "value": "办理中"}],
-        slots={"requested_slot": "occurred_at", "occurred_at": "/EXTERNAL_ticket_update"}, active_loop="complaint_form",
+        slots={"requested_slot": "occurred_at", "occurred_at": "/EXTERNAL_ticket_update"},
+        active_loop="complaint_form",
     )
     events = await ValidateComplaintForm().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_ticket_updated", "utter_form_resume"]
     assert events == [SlotSet("occurred_at", None)]
+
+
+async def test_a_human_from_the_look_up_ends_the_look_up(domain, dispatcher, make_tracker, responses, env_settings):
+    from rasa_sdk.events import ActiveLoop, ConversationPaused
+
+    from actions.handoff import ActionHandoff
+
+    tracker = make_tracker("转人工", "request_human", active_loop="ticket_lookup_form", sender="lookup-human")
+    events = await ActionHandoff().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_handoff_next"]
+    assert events == [ActiveLoop(None), SlotSet("requested_slot", None), ConversationPaused()]

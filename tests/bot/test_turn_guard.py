@@ -16,8 +16,12 @@ def tracker(*events) -> DialogueStateTracker:
 
 def test_the_limit_counts_the_current_turn_only():
     # a conversation left dead by Rasa's circuit breaker: ten fallbacks and no action_listen, then a new message
-    dead = tracker(ActionExecuted("action_listen"), UserUttered("好的"), *[ActionExecuted("action_fallback")] * 10,
-                   UserUttered("转人工"))
+    dead = tracker(
+        ActionExecuted("action_listen"),
+        UserUttered("好的"),
+        *[ActionExecuted("action_fallback")] * 10,
+        UserUttered("转人工"),
+    )
     processor = SimpleNamespace(max_number_of_predictions=10)
     assert turn_guard.actions_this_turn(dead) == 0
     assert not turn_guard.is_action_limit_reached(processor, dead, True)

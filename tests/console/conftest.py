@@ -17,7 +17,7 @@ from bot.settings import load
 from console.accounts import Accounts
 from console.app import create_app
 
-RASA_PORT, TICKETS_PORT, CONSOLE_PORT, SECOND_CONSOLE_PORT = 43201, 43202, 43203, 43204
+RASA_PORT, TICKETS_PORT, CONSOLE_PORT, SECOND_CONSOLE_PORT = 24201, 24202, 24203, 24204  # below the ephemeral range (32768-60999)
 TOKEN = "console-test-token"
 PASSWORD = "correct horse 42"
 
@@ -203,7 +203,7 @@ def queued(settings):
 
 # --- browser tests: the widget against a fake socket.io server, axe-core --------------------------------
 
-CHAT_PORT = 43205
+CHAT_PORT = 24205
 HERE = __import__("pathlib").Path(__file__).resolve().parent
 STATIC = HERE.parent.parent / "channels" / "static"
 GREETING = "您好，这里是12345便民服务热线智能客服。请问有什么可以帮您？"

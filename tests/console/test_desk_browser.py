@@ -10,7 +10,7 @@ import redis
 
 from bot.handoff.store import conversation_key
 
-BASE = "http://127.0.0.1:43203"
+BASE = "http://127.0.0.1:24203"
 
 
 def _age(settings, conversation_id, seconds):

@@ -35,10 +35,7 @@ RULE_ACTIONS = {
     "cancel": {"cancel": {"action_cancel_form"}},
     "emergency": {"report_emergency": {"action_emergency"}},
 }
-FORMS = {
-    "complaint_form": ValidateComplaintForm,
-    "ticket_lookup_form": ValidateTicketLookupForm,
-}
+FORMS = {"complaint_form": ValidateComplaintForm, "ticket_lookup_form": ValidateTicketLookupForm}
 FILLED = {
     "description": "楼下饭馆排风机每天半夜响",
     "predicted_category": "城乡建设",
@@ -73,26 +70,19 @@ def questions(domain_dict) -> List[Tuple[str, str]]:
 
 def rejected_by_mapping(domain_dict, slot: str, intent: str) -> bool:
     """The requested slot's from_text mapping leaves this intent alone: the form rejects, rules apply."""
-    mappings = [m for m in domain_dict["slots"][slot]["mappings"] if m.get("type") == "from_text" and m.get("conditions")]
+    mappings = [
+        m for m in domain_dict["slots"][slot]["mappings"] if m.get("type") == "from_text" and m.get("conditions")
+    ]
     return all(intent in (m.get("not_intent") or []) for m in mappings)
 
 
 async def next_action_after_rejection(agent, form: str, slot: str, parse: Dict[str, Any]) -> str:
-    from rasa.shared.core.events import (
-        ActionExecuted,
-        ActionExecutionRejected,
-        ActiveLoop,
-        SlotSet,
-        UserUttered,
-    )
+    from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, ActiveLoop, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
     domain = agent.domain
     start = "file_complaint" if form == "complaint_form" else "check_ticket"
-    events = [
-        ActionExecuted("action_listen"),
-        UserUttered("/" + start, {"name": start, "confidence": 1.0}),
-    ]
+    events = [ActionExecuted("action_listen"), UserUttered("/" + start, {"name": start, "confidence": 1.0})]
     if form == "complaint_form":
         events.append(ActionExecuted("action_start_complaint"))
     events += [

@@ -33,10 +33,18 @@ EXTERNAL = ("EXTERNAL_",)  # sent by the backend and the console, not by citizen
 def action_server(tmp_path_factory, redis_url):
     var = tmp_path_factory.mktemp("var")
     port = unused_port()
-    env = dict(os.environ, BIANMIN_VAR_DIR=str(var), BIANMIN_ACTIONS_PORT=str(port), REDIS_URL=redis_url,
-               BIANMIN_EMBEDDINGS_CACHE=str(load().embeddings_cache), BIANMIN_TICKETS_URL="http://127.0.0.1:9")
+    env = dict(
+        os.environ,
+        BIANMIN_VAR_DIR=str(var),
+        BIANMIN_ACTIONS_PORT=str(port),
+        REDIS_URL=redis_url,
+        BIANMIN_EMBEDDINGS_CACHE=str(load().embeddings_cache),
+        BIANMIN_TICKETS_URL="http://127.0.0.1:9",
+    )
     log = (var / "actions.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "actions"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "actions"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 240
     while True:
         try:
