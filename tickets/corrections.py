@@ -23,7 +23,12 @@ RATE_DAYS = 30  # the console's window
 
 
 def record(
-    connection: Connection, table: sa.Table, ticket: Any, category: str, changed_by: Optional[str], at: datetime
+    connection: Connection,
+    table: sa.Table,
+    ticket: Any,
+    category: Optional[str],
+    changed_by: Optional[str],
+    at: datetime,
 ) -> None:
     """Stores a correction when `category` differs from the ticket's (`ticket`: its row before the change)."""
     if category and category != ticket.category:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 
 from bot.ticket_contract import CROCKFORD, RATEABLE, STATUSES
-from tickets import corrections
+from tickets import corrections as correction_log
 
 CHINA = timezone(timedelta(hours=8))
 NUMBER_ATTEMPTS = 5
@@ -202,7 +202,7 @@ class TicketStore:
         with self.engine.begin() as connection:
             row = self._require(connection, number, lock="category" in fields)
             now = _utcnow()
-            corrections.record(connection, category_corrections, row, fields.get("category"), changed_by, now)
+            correction_log.record(connection, category_corrections, row, fields.get("category"), changed_by, now)
             connection.execute(tickets.update().where(tickets.c.number == number).values(**fields, updated_at=now))
         return self._existing(number)
 
@@ -210,17 +210,17 @@ class TicketStore:
         """Every stored category correction, oldest first: number, text, old_category, new_category,
         changed_by, at (UTC)."""
         with self.engine.connect() as connection:
-            return corrections.listed(connection, tickets, category_corrections)
+            return correction_log.listed(connection, tickets, category_corrections)
 
     def training_rows(self) -> List[Tuple[str, str, str]]:
         """(text, category, "corrected" | "confirmed") of the tickets routing can learn from."""
         with self.engine.connect() as connection:
-            return corrections.training_rows(connection, tickets, category_corrections)
+            return correction_log.training_rows(connection, tickets, category_corrections)
 
-    def correction_rates(self, days: int = corrections.RATE_DAYS) -> List[Dict[str, Any]]:
+    def correction_rates(self, days: int = correction_log.RATE_DAYS) -> List[Dict[str, Any]]:
         """How often dispatchers corrected each category of the tickets opened in the last `days` days."""
         with self.engine.connect() as connection:
-            return corrections.rates(connection, tickets, category_corrections, _utcnow() - timedelta(days=days))
+            return correction_log.rates(connection, tickets, category_corrections, _utcnow() - timedelta(days=days))
 
     def change_status(self, number: str, status: str, note: Optional[str]) -> Dict[str, Any]:
         """Moves the ticket forward to `status` and records it in the history.

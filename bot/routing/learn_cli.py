@@ -105,9 +105,11 @@ def learn(args: argparse.Namespace, folder: Path, ticket_rows: Optional[TicketRo
 
 
 def main(argv: Sequence[str], folder: Path, ticket_rows: Optional[TicketRows] = None,
-         out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> int:
-    """`bianmin routing learn ARGS`; the model and the kept history go to `folder` (var/routing)."""
+         out: Optional[IO[str]] = None, err: Optional[IO[str]] = None) -> int:
+    """`bianmin routing learn ARGS`; the model and the kept history go to `folder` (var/routing). Reports go
+    to `out` and errors to `err` (default: the standard streams at call time)."""
     args = parser().parse_args(list(argv))
+    out, err = out or sys.stdout, err or sys.stderr
     try:
         return learn(args, folder, ticket_rows, out, err)
     except (HistoryError, RoutingDataError, OSError) as error:
