@@ -167,6 +167,7 @@ class Cluster:
             for service in self.services:
                 self.supervisor.launch(service)
             self.wait_ready(self.services, timeout)
+            self.wait_routed(timeout)
         except BaseException:
             self.stop()
             raise
@@ -186,6 +187,15 @@ class Cluster:
             if self.supervisor is not None:
                 with self.supervisor.lock:
                     service.set_state(UP)
+
+    def wait_routed(self, timeout: float) -> None:
+        """Waits until haproxy routes to the members (it takes them in after two passed checks)."""
+        s, deadline = self.settings, time.monotonic() + timeout
+        fronts = [f"http://{s.host}:{s.rasa_port}/", f"http://{s.host}:{s.actions_port}/health"]
+        while not all(_answers(url) for url in fronts):
+            if time.monotonic() > deadline:
+                raise StackError(f"haproxy does not route to the members; see {self.log_dir / 'haproxy.log'}")
+            time.sleep(0.5)
 
     def service(self, name: str) -> Service:
         return next(service for service in self.services if service.name == name)

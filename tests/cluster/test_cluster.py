@@ -49,18 +49,21 @@ async def test_a_complaint_goes_on_when_one_rasa_server_is_killed(cluster):
             assert "分类对吗" in reply or "地址" in reply, reply
         killed = cluster.kill("rasa-1")  # a crash: no goodbye, the supervisor restarts it later
         started, before = time.monotonic(), len(answered)
-        first = [("/affirm", "地址")] if "分类对吗" in reply else []
-        for text, expected in [
-            *first,
-            ("河西区友谊路20号", "什么时候"),
-            ("跳过", "称呼"),
-            ("周先生", "电话"),
-            ("13712345678", "保密"),
-            ("/deny", "请核对"),
-            ("/affirm", "工单号"),
-        ]:
+        # answer whatever the form asks next (its order is the dialogue's business, not the cluster's)
+        answers = [
+            ("请核对", "/affirm"),
+            ("保密", "/deny"),
+            ("分类对吗", "/affirm"),
+            ("什么时候", "跳过"),
+            ("称呼", "周先生"),
+            ("电话", "13712345678"),
+            ("地址", "河西区友谊路20号"),
+        ]
+        for _ in range(10):
+            if TICKET.search(reply):
+                break
+            text = next(answer for prompt, answer in answers if prompt in reply)
             reply = await says(session, cluster, sender, text)
-            assert expected in reply, (text, reply)
             answered.append(text)
         during = time.monotonic() - started
         number = TICKET.search(reply).group(0)

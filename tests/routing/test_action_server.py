@@ -14,7 +14,7 @@ import yaml
 
 from bot.routing.learned import LEARNED_FILE
 from bot.settings import ROOT, load
-from tests.routing.test_learn import COURIER
+from tests.routing.conftest import UNSEEN_COURIER
 from tests.ticket_backend.conftest import unused_port
 
 START_TIMEOUT = 240  # the server loads the knowledge base, jieba and the routing model before answering
@@ -38,7 +38,7 @@ def forms() -> dict:
 
 def predicted_category(port: int) -> str:
     """The category action_start_complaint predicts for a courier complaint, through the server's webhook."""
-    message = f"我要投诉，{COURIER[1]}"
+    message = f"我要投诉，{UNSEEN_COURIER}"
     tracker = {"sender_id": "routing-test", "slots": {}, "latest_message": {"text": message, "entities": [], "intent": {}},
                "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None}
     body = json.dumps({"next_action": "action_start_complaint", "sender_id": "routing-test", "tracker": tracker,

@@ -6,8 +6,7 @@ import shutil
 from bot.routing import Router
 from bot.routing.taxonomy import DATA_DIR
 from stack.cli import main as bianmin
-from tests.routing.conftest import courier_history
-from tests.routing.test_learn import COURIER
+from tests.routing.conftest import UNSEEN_COURIER, courier_history
 from tickets.store import TicketStore
 
 
@@ -26,8 +25,8 @@ def test_corrected_tickets_teach_the_next_learn(tmp_path, seeded_cache, monkeypa
     shutil.copytree(seeded_cache, var / "routing")
     monkeypatch.setenv("BIANMIN_VAR_DIR", str(var))
     monkeypatch.setenv("DATABASE_URL", database)
-    assert Router(DATA_DIR, var / "routing").classify(COURIER[1]).category == "交通运输"
+    assert Router(DATA_DIR, var / "routing").classify(UNSEEN_COURIER).category == "交通运输"
 
     assert bianmin(["routing", "learn", "--from-tickets"]) == 0
     assert "tickets: 60 corrected or confirmed" in capsys.readouterr().out
-    assert Router(DATA_DIR, var / "routing").classify(COURIER[1]).category == "商贸旅游"
+    assert Router(DATA_DIR, var / "routing").classify(UNSEEN_COURIER).category == "商贸旅游"
