@@ -1,5 +1,6 @@
 """`python -m actions`: the rasa-sdk action server, plus the outbox loop that re-delivers complaints
 kept while the ticket backend was down."""
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ delivered row stays with its ticket number, an undelivered one is never deleted.
 through Rasa; if Rasa is unreachable, that notification is retried later as well. A short lease on
 each row keeps two processes from working on the same complaint at once.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -140,8 +141,14 @@ class Outbox:
     def delivered(self, entry: KeptComplaint, ticket_number: str) -> None:
         """Records the ticket number; the lease is kept, as the citizen is to be told next."""
         self._update(
-            entry, release=False, state=DELIVERED, ticket_number=ticket_number, delivered_at=time.time(),
-            attempts=entry.attempts + 1, last_error=None, next_attempt_at=0,
+            entry,
+            release=False,
+            state=DELIVERED,
+            ticket_number=ticket_number,
+            delivered_at=time.time(),
+            attempts=entry.attempts + 1,
+            last_error=None,
+            next_attempt_at=0,
         )
 
     def failed(self, entry: KeptComplaint, error: str) -> None:
@@ -177,9 +184,15 @@ class Outbox:
 
 def _entry(row: sqlite3.Row) -> KeptComplaint:
     return KeptComplaint(
-        id=row["id"], client_ref=row["client_ref"], payload=json.loads(row["payload"]), state=row["state"],
-        attempts=row["attempts"], ticket_number=row["ticket_number"], notified=bool(row["notified"]),
-        notify_attempts=row["notify_attempts"], last_error=row["last_error"],
+        id=row["id"],
+        client_ref=row["client_ref"],
+        payload=json.loads(row["payload"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        ticket_number=row["ticket_number"],
+        notified=bool(row["notified"]),
+        notify_attempts=row["notify_attempts"],
+        last_error=row["last_error"],
     )
 
 
@@ -218,7 +231,7 @@ async def deliver_due(outbox: Outbox, client: TicketClient, settings: Settings, 
     entries = outbox.claim_due(now)
     for done, entry in enumerate(entries):
         if not await _work_on(entry, outbox, client, settings):
-            outbox.release(entries[done + 1:])
+            outbox.release(entries[done + 1 :])
             return done + 1
     return len(entries)
 

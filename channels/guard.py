@@ -16,6 +16,7 @@
   to send it again. It is never acknowledged and dropped.
 Every refusal is answered through the message's own output channel, in Chinese.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -231,8 +232,9 @@ class Guard:
             message.parse_data = await self.parse_prefix(text)
         return None
 
-    async def handle(self, message: UserMessage, on_new_message: OnNewMessage, trusted: bool = False,
-                     ip: Optional[str] = None) -> Optional[str]:
+    async def handle(
+        self, message: UserMessage, on_new_message: OnNewMessage, trusted: bool = False, ip: Optional[str] = None
+    ) -> Optional[str]:
         """Runs `message` through Rasa, or answers why not. `trusted`: the text was made by the connector
         (a WeChat menu key, a greeting, a numbered choice), not typed. Returns the refusal, or None."""
         reason = await self.refusal(message, trusted, ip)

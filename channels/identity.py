@@ -9,6 +9,7 @@ client, and namespaced by channel, so one channel's users can never reach anothe
 | web chat / widget | `web:<random>`, whose signed token `<random>.<signature>` only the server issues |
 | REST (token-protected integrations) | `rest:<sender>` |
 """
+
 from __future__ import annotations
 
 import base64
@@ -33,7 +34,7 @@ def conversation_of(namespace: str, native: object) -> str:
 def native_of(conversation: str, namespace: str) -> str:
     """The channel's own id inside a conversation id (an id from before namespacing is returned as is)."""
     prefix = f"{namespace}:"
-    return conversation[len(prefix):] if conversation.startswith(prefix) else conversation
+    return conversation[len(prefix) :] if conversation.startswith(prefix) else conversation
 
 
 class WebSessions:

@@ -1,4 +1,5 @@
 """One first-come-first-served asyncio lock per key (a recipient), kept only while someone uses it."""
+
 from __future__ import annotations
 
 import asyncio

@@ -3,6 +3,7 @@
 Pushes come as JSON or XML (plain or safe mode). There is no passive reply: every push is answered
 "success" at once and the bot's replies go through the customer-service API.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict
@@ -39,8 +40,9 @@ def incoming_of(fields: Dict[str, Any]) -> Incoming:
         return Incoming(text=str(fields.get("Content", "")))
     if msg_type == "event":
         if str(fields.get("Event", "")).lower() == "user_enter_tempsession":
-            return Incoming(text=GREET_PAYLOAD, metadata={"session_from": str(fields.get("SessionFrom", ""))[:200]},
-                            trusted=True)
+            return Incoming(
+                text=GREET_PAYLOAD, metadata={"session_from": str(fields.get("SessionFrom", ""))[:200]}, trusted=True
+            )
         return Incoming()
     if msg_type == "image":
         return Incoming(local_reply=IMAGE_RECEIVED)

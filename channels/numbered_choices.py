@@ -3,6 +3,7 @@
 A number picks a button only as the answer to the latest bot message, when that message (or its turn) had
 buttons, for a short while, and never while a human agent holds the conversation: a bot or agent message
 without buttons forgets the choices, and so does the handoff."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,9 @@ CHOICES_SECONDS = 10 * 60
 class NumberedChoices:
     """The choices last shown to each user of one connector (`prefix`), in Redis."""
 
-    def __init__(self, redis: aioredis.Redis, handoff: HandoffStore, prefix: str,
-                 seconds: int = CHOICES_SECONDS) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, handoff: HandoffStore, prefix: str, seconds: int = CHOICES_SECONDS
+    ) -> None:
         self.redis = redis
         self.handoff = handoff
         self.prefix = prefix

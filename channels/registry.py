@@ -3,6 +3,7 @@
 Secrets never go into the credentials file: each connector reads them from bot/settings.py. A channel
 is listed only when its credentials are set.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional

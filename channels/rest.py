@@ -9,6 +9,7 @@ web-chat conversation. Citizens' browsers use the web chat (socket.io), which is
 Body: `{"sender": "...", "message": "...", "metadata": {...}}` → the bot's messages as a JSON list (every
 message gets at least one answer: a refused or failed one says why, see channels.guard).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -66,7 +67,7 @@ class TokenRestInput(InputChannel):
 
     def authorised(self, request: Request) -> bool:
         header = request.headers.get("Authorization", "")
-        given = header[len("Bearer "):] if header.startswith("Bearer ") else request.args.get("token", "")
+        given = header[len("Bearer ") :] if header.startswith("Bearer ") else request.args.get("token", "")
         return bool(self.token) and hmac.compare_digest(str(given).encode(), self.token.encode())
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
@@ -97,8 +98,9 @@ class TokenRestInput(InputChannel):
             if metadata is not None and not isinstance(metadata, dict):
                 return _error(400, "metadata 必须是 JSON 对象")
             collector = RecordingCollector(self.guard.offered)
-            message = UserMessage(text, collector, conversation_of(REST, sender.strip()),
-                                  input_channel=self.name(), metadata=metadata)
+            message = UserMessage(
+                text, collector, conversation_of(REST, sender.strip()), input_channel=self.name(), metadata=metadata
+            )
             # its own task: a client that hangs up must not cut the turn short (Sanic cancels the handler)
             await asyncio.shield(self.tasks.spawn(self.guard.handle(message, on_new_message)))
             return response.json(collector.messages)

@@ -14,6 +14,7 @@
 - With `redis_manager` (set by channels.registry) the servers share rooms through Redis, so an agent's
   reply sent through one Rasa server reaches a citizen connected to another.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -66,10 +67,16 @@ class WebChatSocketOutput(SocketIOOutput):
 class WebChatSocketInput(InputChannel):
     """socket.io with server-issued, signed sessions (see the module docstring)."""
 
-    def __init__(self, user_message_evt: str = "user_uttered", bot_message_evt: str = "bot_uttered",
-                 namespace: Optional[str] = None, socketio_path: str = "/socket.io",
-                 redis_url: Optional[str] = None, redis_manager: bool = False,
-                 limits: Optional[Limits] = None) -> None:
+    def __init__(
+        self,
+        user_message_evt: str = "user_uttered",
+        bot_message_evt: str = "bot_uttered",
+        namespace: Optional[str] = None,
+        socketio_path: str = "/socket.io",
+        redis_url: Optional[str] = None,
+        redis_manager: bool = False,
+        limits: Optional[Limits] = None,
+    ) -> None:
         self.user_message_evt = user_message_evt
         self.bot_message_evt = bot_message_evt
         self.namespace = namespace
@@ -89,11 +96,13 @@ class WebChatSocketInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         credentials = credentials or {}
-        return cls(credentials.get("user_message_evt", "user_uttered"),
-                   credentials.get("bot_message_evt", "bot_uttered"),
-                   credentials.get("namespace"),
-                   credentials.get("socketio_path", "/socket.io"),
-                   redis_manager=bool(credentials.get("redis_manager")))
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            credentials.get("socketio_path", "/socket.io"),
+            redis_manager=bool(credentials.get("redis_manager")),
+        )
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         if self.sio is None:
@@ -103,8 +112,9 @@ class WebChatSocketInput(InputChannel):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         manager = AsyncRedisManager(self.redis_url) if self.redis_manager else None
         # cors_allowed_origins=[]: socket.io leaves CORS to Sanic's (Rasa's --cors), as Rasa's channel does
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager,
-                          max_http_buffer_size=MAX_PACKET_BYTES)
+        sio = AsyncServer(
+            async_mode="sanic", cors_allowed_origins=[], client_manager=manager, max_http_buffer_size=MAX_PACKET_BYTES
+        )
         hook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         self.guard.attach(hook)
@@ -118,8 +128,9 @@ class WebChatSocketInput(InputChannel):
         async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> bool:
             request = environ.get("sanic.request")
             peer = getattr(request, "ip", None) or environ.get("REMOTE_ADDR")
-            await sio.save_session(sid, {"ip": client_ip(peer, environ.get("HTTP_X_FORWARDED_FOR"))},
-                                   namespace=namespace)
+            await sio.save_session(
+                sid, {"ip": client_ip(peer, environ.get("HTTP_X_FORWARDED_FOR"))}, namespace=namespace
+            )
             return True
 
         async def confirm(sid: str, token: Any) -> str:
@@ -133,8 +144,7 @@ class WebChatSocketInput(InputChannel):
             if earlier and earlier != conversation:
                 await _awaited(sio.leave_room(sid, earlier, namespace=namespace))
             await _awaited(sio.enter_room(sid, conversation, namespace=namespace))
-            await sio.save_session(sid, {**session, "conversation": conversation, "token": token},
-                                   namespace=namespace)
+            await sio.save_session(sid, {**session, "conversation": conversation, "token": token}, namespace=namespace)
             await sio.emit("session_confirm", token, room=sid, namespace=namespace)
             return str(conversation)
 

@@ -1,6 +1,7 @@
 """Cutting long replies for platforms that limit a message's size, where a reader expects a break: at a line
 break, else after a sentence, else after a clause, else at a space; never inside a number or a Latin word,
 and never by adding or changing a character (a line break at a cut is replaced by the message boundary)."""
+
 from __future__ import annotations
 
 from typing import Callable, List, Optional, Tuple
@@ -72,7 +73,7 @@ def _break_kind(text: str, point: int) -> Optional[int]:
         return LINE
     if after in CLOSERS or after in SENTENCE_ENDS or after in CLAUSE_ENDS:
         return None  # keep closing quotes and runs of punctuation with what they close
-    if before in SENTENCE_ENDS or (before in CLOSERS and text[point - 2:point - 1] in SENTENCE_ENDS):
+    if before in SENTENCE_ENDS or (before in CLOSERS and text[point - 2 : point - 1] in SENTENCE_ENDS):
         return SENTENCE
     if before in CLAUSE_ENDS:
         return CLAUSE

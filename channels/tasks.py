@@ -1,4 +1,5 @@
 """Background work of the connectors: Rasa turns run as their own tasks, never inside a Sanic handler."""
+
 from __future__ import annotations
 
 import asyncio

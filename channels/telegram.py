@@ -5,6 +5,7 @@ every update must carry that secret in the X-Telegram-Bot-Api-Secret-Token heade
 are messages; in groups the bot answers only when addressed (a mention, a reply to it, its buttons), and
 keeps one conversation per member (channels.telegram_conversations).
 """
+
 from __future__ import annotations
 
 import hmac
@@ -139,8 +140,11 @@ class TelegramInput(InputChannel):
             return
         text = without_mention(message.text or message.caption or "", bot.username)
         user_id = message.from_user.id
-        conversation = (conversation_id(message.chat.id, user_id, group) if group
-                        else await self.conversations.of_private_chat(user_id))
+        conversation = (
+            conversation_id(message.chat.id, user_id, group)
+            if group
+            else await self.conversations.of_private_chat(user_id)
+        )
         output = self.get_output_channel()
         if update.edited_message is not None:
             await output.send_text_message(conversation, EDITED)
@@ -150,7 +154,7 @@ class TelegramInput(InputChannel):
             return
         greeting = text == "/start" or text.startswith("/start ")
         if greeting:
-            if not group and await self._follow_deep_link(text[len("/start"):].strip(), user_id, output):
+            if not group and await self._follow_deep_link(text[len("/start") :].strip(), user_id, output):
                 return
             if not group:
                 await self.conversations.stay_private(user_id)
@@ -160,8 +164,11 @@ class TelegramInput(InputChannel):
         metadata = {"telegram_user": user.username or user.full_name}
         if message.photo:
             metadata["photo"] = True
-        await self.guard.handle(UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata),
-                                on_new_message, trusted=greeting)
+        await self.guard.handle(
+            UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata),
+            on_new_message,
+            trusted=greeting,
+        )
 
     async def _follow_deep_link(self, token: str, user_id: int, output: OutputChannel) -> bool:
         """/start <token>: moves the invited group conversation here and asks its question again."""
@@ -182,8 +189,11 @@ class TelegramInput(InputChannel):
         await query.answer()
         chat = query.message.chat
         group = chat.type in GROUP_CHATS
-        conversation = (conversation_id(chat.id, query.from_user.id, group) if group
-                        else await self.conversations.of_private_chat(query.from_user.id))
+        conversation = (
+            conversation_id(chat.id, query.from_user.id, group)
+            if group
+            else await self.conversations.of_private_chat(query.from_user.id)
+        )
         output = self.get_output_channel()
         payload = await self.payloads.payload_of(query.data or "")
         if payload is None:
@@ -192,5 +202,6 @@ class TelegramInput(InputChannel):
         user = query.from_user
         metadata = {"telegram_user": user.username or user.full_name}
         # callback_data comes from the client: a payload is taken only if the bot offered it (channels.guard)
-        await self.guard.handle(UserMessage(payload, output, conversation, input_channel=self.name(), metadata=metadata),
-                                on_new_message)
+        await self.guard.handle(
+            UserMessage(payload, output, conversation, input_channel=self.name(), metadata=metadata), on_new_message
+        )

@@ -6,6 +6,7 @@ conversation for personal data (phone, address, name), it does not ask in the gr
 (t.me/<bot>?start=<token>), and once the member opens it the conversation moves to their private chat
 (their private messages continue it; its replies go there) for a day, or until they send a plain /start.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,8 +63,7 @@ class Conversations:
         """A deep-link token that moves `conversation` to `user_id`'s private chat and asks `question` there."""
         token = secrets.token_urlsafe(12)
         record = {"conversation": conversation, "user": user_id, "question": question}
-        await self.redis.set(f"telegram:invite:{token}", json.dumps(record, ensure_ascii=False),
-                             ex=INVITE_SECONDS)
+        await self.redis.set(f"telegram:invite:{token}", json.dumps(record, ensure_ascii=False), ex=INVITE_SECONDS)
         return token
 
     async def accept(self, token: str, user_id: int) -> Optional[Tuple[str, Dict[str, Any]]]:

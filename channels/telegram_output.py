@@ -1,5 +1,6 @@
 """Bot messages to Telegram: sendMessage with inline keyboards, in private chats and groups (where questions
 for personal data become a deep link to the private chat, see channels.telegram_conversations)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,10 @@ CALLBACK_KEY_PREFIX = "k:"
 CALLBACK_KEY_SECONDS = 30 * 24 * 3600
 MESSAGE_LIMIT = 4096  # characters of one Telegram message
 QUESTION_FIELDS = ("text", "buttons", "quick_replies", "image", "custom")  # what a withheld question keeps
-MOVE_TO_PRIVATE = ("接下来需要您的联系电话、地址等个人信息。为保护您的隐私，请点下面的按钮到私聊里继续，"
-                   "我们在那里接着办（这个链接只对您本人有效）。")
+MOVE_TO_PRIVATE = (
+    "接下来需要您的联系电话、地址等个人信息。为保护您的隐私，请点下面的按钮到私聊里继续，"
+    "我们在那里接着办（这个链接只对您本人有效）。"
+)
 MOVE_BUTTON = "到私聊继续办理"
 
 
@@ -75,8 +78,13 @@ class LazyBot:
 class TelegramOutput(OutputChannel):
     """Sends bot messages with sendMessage; buttons become an inline keyboard."""
 
-    def __init__(self, bot: LazyBot, payloads: CallbackPayloads, conversations: Conversations,
-                 offered: Optional[OfferedPayloads] = None) -> None:
+    def __init__(
+        self,
+        bot: LazyBot,
+        payloads: CallbackPayloads,
+        conversations: Conversations,
+        offered: Optional[OfferedPayloads] = None,
+    ) -> None:
         self.bot = bot
         self.payloads = payloads
         self.conversations = conversations
@@ -121,6 +129,8 @@ class TelegramOutput(OutputChannel):
         await bot.send_message(chat_id=chat, text=MOVE_TO_PRIVATE, reply_markup=InlineKeyboardMarkup([[link]]))
 
     async def _keyboard(self, buttons: List[Button]) -> InlineKeyboardMarkup:
-        rows = [[InlineKeyboardButton(title, callback_data=await self.payloads.data_for(payload))]
-                for title, payload in buttons]
+        rows = [
+            [InlineKeyboardButton(title, callback_data=await self.payloads.data_for(payload))]
+            for title, payload in buttons
+        ]
         return InlineKeyboardMarkup(rows)

@@ -1,4 +1,5 @@
 """Turning Rasa bot messages into plain text for text-only channels (WeChat): buttons as numbered choices."""
+
 from __future__ import annotations
 
 import re

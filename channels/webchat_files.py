@@ -4,6 +4,7 @@ The widget talks to the socket.io channel (channels.socketio); this "channel" on
 mounts input channels' blueprints, so that is how the files get onto the Rasa server's port.
 Embed it on any page with one tag: <script src="https://<rasa>/webhooks/webchat/widget.js"></script>
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,8 +36,10 @@ class WebChatFiles(InputChannel):
 
         def serve(name: str, content_type: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
             async def handler(_: Request) -> HTTPResponse:
-                return response.raw((STATIC / name).read_bytes(), content_type=content_type,
-                                    headers={"Cache-Control": "no-cache"})
+                return response.raw(
+                    (STATIC / name).read_bytes(), content_type=content_type, headers={"Cache-Control": "no-cache"}
+                )
+
             handler.__name__ = f"serve_{name.replace('.', '_')}"
             return handler
 

@@ -6,6 +6,7 @@ go back passively in the HTTP answer, otherwise the answer is "success" and the 
 customer-service messages. The deadline is a loop-time stamp taken when the push arrived: a handler that
 gets the CPU late (an overloaded loop) answers "success" rather than a passive reply WeChat would drop.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,8 +48,11 @@ def incoming_of(msg: Any) -> Incoming:
         return Incoming(text=msg.content)
     if isinstance(msg, messages.VoiceMessage):
         recognised = (msg.recognition or "").strip()
-        return Incoming(text=recognised, metadata={"voice": True}) if recognised else Incoming(
-            local_reply=VOICE_NOT_RECOGNISED)
+        return (
+            Incoming(text=recognised, metadata={"voice": True})
+            if recognised
+            else Incoming(local_reply=VOICE_NOT_RECOGNISED)
+        )
     if isinstance(msg, messages.LocationMessage):
         latitude, longitude = msg.location
         label = (msg.label or "").strip()
@@ -68,8 +72,13 @@ def incoming_of(msg: Any) -> Incoming:
 class WeChatInput(WeChatInputBase):
     """Official Account: passive replies for fast turns, customer-service messages for slow ones."""
 
-    def __init__(self, settings: Settings, passive_window: float = PASSIVE_WINDOW,
-                 turns_at_once: int = TURNS_AT_ONCE, limits: Optional[Limits] = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        passive_window: float = PASSIVE_WINDOW,
+        turns_at_once: int = TURNS_AT_ONCE,
+        limits: Optional[Limits] = None,
+    ) -> None:
         super().__init__(settings, turns_at_once, limits)
         self.passive_window = passive_window
 

@@ -5,6 +5,7 @@ The access_token is cached in Redis so every process shares it. Only the process
 lock refreshes it (through /cgi-bin/stable_token, which never invalidates a token another process still
 uses); the others wait for the new value.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -148,5 +149,7 @@ class WeChatApi:
         # compare-and-delete: never release a lock that expired and was taken by another process
         await self.redis.eval(
             "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
-            1, lock_key, owner,
+            1,
+            lock_key,
+            owner,
         )

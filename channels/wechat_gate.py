@@ -2,6 +2,7 @@
 mode), stamped within a few minutes of now, and, on an account with an EncodingAESKey, encrypted (unless
 plaintext pushes are accepted for the migration period). Also decrypts safe-mode bodies and encrypts
 passive replies."""
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,9 @@ class PushGate:
         """The `echostr` to answer WeChat's URL check with, or None when the signature is wrong or stale."""
         try:
             self._check_fresh(args)
-            check_signature(self.account.token, args.get("signature", ""), args.get("timestamp", ""),
-                            args.get("nonce", ""))
+            check_signature(
+                self.account.token, args.get("signature", ""), args.get("timestamp", ""), args.get("nonce", "")
+            )
         except (ForbiddenPush, InvalidSignatureException):
             return None
         return args.get("echostr", "")

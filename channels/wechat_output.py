@@ -1,5 +1,6 @@
 """The WeChat output channel: bot and agent messages as customer-service messages, or, during an Official
 Account turn, buffered for the passive reply (which carries one message of at most 2,000 bytes)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,8 +27,13 @@ class WeChatOutput(OutputChannel):
 
     namespace = WECHAT
 
-    def __init__(self, api: WeChatApi, choices: NumberedChoices, buffered: bool = False,
-                 offered: Optional[OfferedPayloads] = None) -> None:
+    def __init__(
+        self,
+        api: WeChatApi,
+        choices: NumberedChoices,
+        buffered: bool = False,
+        offered: Optional[OfferedPayloads] = None,
+    ) -> None:
         self.api = api
         self.choices = choices
         self.buffered = buffered
@@ -69,8 +75,9 @@ class WeChatOutput(OutputChannel):
         room = limit
         while self.pending:
             separator = MESSAGE_GAP if taken else ""
-            head, rest = cut(self.pending[0], room - utf8_len(separator), utf8_len,
-                             worst=SENTENCE if taken else CHARACTER)
+            head, rest = cut(
+                self.pending[0], room - utf8_len(separator), utf8_len, worst=SENTENCE if taken else CHARACTER
+            )
             if not head:
                 break
             taken.append(head)

@@ -1,5 +1,6 @@
 """WeChat's retries: a push not answered within 5 s is sent again (three tries in all). The first delivery
 claims the push in Redis; a retry is never processed again and gets the first delivery's answer."""
+
 from __future__ import annotations
 
 import asyncio

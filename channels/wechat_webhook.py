@@ -1,5 +1,6 @@
 """The webhook both WeChat connectors (Official Account, mini-program) share: URL check (GET) and signed
 pushes (POST) at /webhooks/<name>/webhook, with what a push means for the bot."""
+
 from __future__ import annotations
 
 import asyncio
@@ -113,8 +114,9 @@ class WeChatInputBase(InputChannel):
             except (ValueError, KeyError, TypeError, ExpatError) as error:
                 logger.warning("%s: could not read a push: %r", self.name(), error)
             try:  # written here, so that what follows the passive reply can wait for it
-                sent = await request.respond(response.text(self.gate.seal(answer.body, request.args),
-                                                           content_type="application/xml"))
+                sent = await request.respond(
+                    response.text(self.gate.seal(answer.body, request.args), content_type="application/xml")
+                )
                 await sent.send(end_stream=True)
             finally:
                 answer.written.set()
@@ -136,8 +138,9 @@ class WeChatInputBase(InputChannel):
         greeting, or a typed choice number, which becomes that choice's payload)."""
         conversation = self.conversation(openid)
         choice = await self.choices.resolve(conversation, incoming.text)
-        message = UserMessage(choice or incoming.text, output, conversation, input_channel=self.name(),
-                              metadata=incoming.metadata or None)
+        message = UserMessage(
+            choice or incoming.text, output, conversation, input_channel=self.name(), metadata=incoming.metadata or None
+        )
         return message, bool(choice) or incoming.trusted
 
     def turn(self, message: UserMessage, trusted: bool, on_new_message: OnNewMessage) -> Awaitable[Any]:

@@ -1,4 +1,5 @@
 """A fake Rasa bot: plays `on_new_message` with canned answers, latency and (blocking) CPU time."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """Loopback servers for tests and benchmarks: an aiohttp app on a port, input channels mounted in Sanic the
 way `rasa run` mounts them, and a poll-until helper."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,8 +35,9 @@ async def rasa_like_server(channels: List[InputChannel], on_new_message: Any, po
     for channel in channels:
         app.blueprint(channel.blueprint(on_new_message), url_prefix=f"/webhooks/{channel.url_prefix()}")
     app.ctx.input_channels = channels
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True,
-                                     access_log=False, backlog=1024)
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False, backlog=1024
+    )
     await server.startup()
     await server.before_start()
     await server.after_start()

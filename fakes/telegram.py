@@ -1,5 +1,6 @@
 """Telegram's side of the wire: the Bot API (api.telegram.org/bot<token>/<method>) and the updates it
 posts to a webhook, built as python-telegram-bot objects."""
+
 from __future__ import annotations
 
 import itertools
@@ -32,14 +33,24 @@ class FakeTelegramApi:
         params = await _params(request)
         self.calls.append((name, params))
         if name == "getMe":
-            result: Any = {"id": BOT_ID, "is_bot": True, "first_name": "便民", "username": BOT_USERNAME,
-                           "can_join_groups": True, "can_read_all_group_messages": False,
-                           "supports_inline_queries": False}
+            result: Any = {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "便民",
+                "username": BOT_USERNAME,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
         elif name == "sendMessage":
             chat_id = int(params["chat_id"])
-            result = {"message_id": next(self._message_ids), "date": int(time.time()),
-                      "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
-                      "text": params.get("text", ""), "from": {"id": BOT_ID, "is_bot": True, "first_name": "便民"}}
+            result = {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "text": params.get("text", ""),
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "便民"},
+            }
             if params.get("reply_markup"):
                 result["reply_markup"] = params["reply_markup"]
         elif name == "answerCallbackQuery":
@@ -83,8 +94,9 @@ def bot_user() -> User:
 
 def message(text: Optional[str], sender: User, chat: Chat, **fields: Any) -> Message:
     """A Message; `fields` adds caption, photo, entities, reply_to_message, ..."""
-    return Message(message_id=next(_ids), date=datetime.now(timezone.utc), chat=chat, from_user=sender,
-                   text=text, **fields)
+    return Message(
+        message_id=next(_ids), date=datetime.now(timezone.utc), chat=chat, from_user=sender, text=text, **fields
+    )
 
 
 def addressing(text: str, username: str = BOT_USERNAME) -> Dict[str, Any]:
@@ -105,8 +117,13 @@ def update(**fields: Any) -> Update:
 def callback_query(data: str, sender: User, shown_in: Optional[Message]) -> CallbackQuery:
     """A button press; `shown_in` is the message with the keyboard, None for an inline-mode message."""
     if shown_in is None:
-        return CallbackQuery(id=f"cb{next(_ids)}", from_user=sender, chat_instance="ci", data=data,
-                             inline_message_id=f"inline{next(_ids)}")
+        return CallbackQuery(
+            id=f"cb{next(_ids)}",
+            from_user=sender,
+            chat_instance="ci",
+            data=data,
+            inline_message_id=f"inline{next(_ids)}",
+        )
     return CallbackQuery(id=f"cb{next(_ids)}", from_user=sender, chat_instance="ci", data=data, message=shown_in)
 
 

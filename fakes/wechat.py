@@ -1,4 +1,5 @@
 """WeChat's side of the wire: the API (api.weixin.qq.com) and the pushes WeChat's servers send."""
+
 from __future__ import annotations
 
 import asyncio
@@ -62,9 +63,11 @@ class FakeWeChatApi:
 
 def text_push(openid: str, content: str, msg_id: int) -> str:
     """A text message push, as WeChat sends it."""
-    return (f"<xml><ToUserName><![CDATA[gh_bianmin]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[gh_bianmin]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
 class WeChatPusher:
@@ -81,8 +84,9 @@ class WeChatPusher:
         stamp, nonce = str(int(time.time()) if timestamp is None else timestamp), uuid.uuid4().hex[:10]
         return {"timestamp": stamp, "nonce": nonce, "signature": self.signature(self.token, stamp, nonce)}
 
-    def request(self, plaintext: str, aes: bool = False, as_json: bool = False,
-                timestamp: Optional[int] = None) -> Tuple[Dict[str, str], str]:
+    def request(
+        self, plaintext: str, aes: bool = False, as_json: bool = False, timestamp: Optional[int] = None
+    ) -> Tuple[Dict[str, str], str]:
         """Query and body of a push carrying `plaintext` (XML or JSON)."""
         query = self.signed_query(timestamp)
         if not aes:
@@ -91,11 +95,19 @@ class WeChatPusher:
         query.update(encrypt_type="aes", msg_signature=envelope["MsgSignature"])
         if as_json:
             return query, json.dumps({"ToUserName": "gh_bianmin", "Encrypt": envelope["Encrypt"]})
-        return query, (f"<xml><ToUserName><![CDATA[gh_bianmin]]></ToUserName>"
-                       f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>")
+        return query, (
+            f"<xml><ToUserName><![CDATA[gh_bianmin]]></ToUserName>"
+            f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+        )
 
-    async def post(self, session: aiohttp.ClientSession, plaintext: str, aes: bool = False, as_json: bool = False,
-                   query: Optional[Dict[str, str]] = None) -> Tuple[int, str, float]:
+    async def post(
+        self,
+        session: aiohttp.ClientSession,
+        plaintext: str,
+        aes: bool = False,
+        as_json: bool = False,
+        query: Optional[Dict[str, str]] = None,
+    ) -> Tuple[int, str, float]:
         """Sends one push; returns (status, body, seconds until answered)."""
         made_query, body = self.request(plaintext, aes, as_json)
         started = time.monotonic()

@@ -11,6 +11,7 @@ process; what changes is that Rasa's public port and the action endpoint are hap
 
 `python -m stack.cluster` runs one in the foreground (Ctrl-C stops it).
 """
+
 from __future__ import annotations
 
 import os
@@ -40,10 +41,12 @@ def haproxy_config(settings: Settings, rasa_ports: List[int], action_ports: List
     settings.actions_port. A dead member is taken out after two failed checks (1 s apart); a request that
     could not reach one (connection refused, reset with no answer) is sent to another member."""
     host = settings.host
-    rasa = "\n".join(f"    server rasa{i + 1} {host}:{port} check inter 1s fall 2 rise 2"
-                     for i, port in enumerate(rasa_ports))
-    actions = "\n".join(f"    server actions{i + 1} {host}:{port} check inter 1s fall 2 rise 2"
-                        for i, port in enumerate(action_ports))
+    rasa = "\n".join(
+        f"    server rasa{i + 1} {host}:{port} check inter 1s fall 2 rise 2" for i, port in enumerate(rasa_ports)
+    )
+    actions = "\n".join(
+        f"    server actions{i + 1} {host}:{port} check inter 1s fall 2 rise 2" for i, port in enumerate(action_ports)
+    )
     return f"""global
     maxconn 4096
 
@@ -111,8 +114,14 @@ class Cluster:
     """The local multi-process cluster. `settings` are the public ones (Rasa's and the action endpoint's
     ports are haproxy's); use as a context manager, or start() and stop()."""
 
-    def __init__(self, settings: Settings, rasa_servers: int = 2, action_servers: int = 2,
-                 policy: Optional[RestartPolicy] = None, extra_env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rasa_servers: int = 2,
+        action_servers: int = 2,
+        policy: Optional[RestartPolicy] = None,
+        extra_env: Optional[Dict[str, str]] = None,
+    ) -> None:
         self.settings = settings
         self.rasa_ports = [settings.rasa_port + PORT_STEP + i + 1 for i in range(rasa_servers)]
         self.action_ports = [settings.actions_port + PORT_STEP + i + 1 for i in range(action_servers)]
@@ -141,20 +150,45 @@ class Cluster:
         if runs_reference_tickets(s):
             parts.append(Service("tickets", [python, "-m", "tickets"], lambda: _answers(f"{s.tickets_url}/health")))
         for i, port in enumerate(self.action_ports):
-            parts.append(Service(f"actions-{i + 1}", [python, "-m", "actions"],
-                                 lambda port=port: _answers(f"http://{s.host}:{port}/health"),
-                                 env={"BIANMIN_ACTIONS_PORT": str(port)}))
-        parts.append(Service("haproxy", [haproxy, "-db", "-f", str(config)],
-                             lambda: _port_open(s.host, s.rasa_port)))
+            parts.append(
+                Service(
+                    f"actions-{i + 1}",
+                    [python, "-m", "actions"],
+                    lambda port=port: _answers(f"http://{s.host}:{port}/health"),
+                    env={"BIANMIN_ACTIONS_PORT": str(port)},
+                )
+            )
+        parts.append(Service("haproxy", [haproxy, "-db", "-f", str(config)], lambda: _port_open(s.host, s.rasa_port)))
         for i, port in enumerate(self.rasa_ports):
-            parts.append(Service(
-                f"rasa-{i + 1}",
-                [python, "-m", "rasa", "run", "--model", str(model), "--enable-api", "--auth-token", s.rasa_token,
-                 "--port", str(port), "--interface", s.host, "--cors", "*", "--credentials", str(credentials),
-                 "--endpoints", "endpoints.yml"],
-                lambda port=port: _answers(f"http://{s.host}:{port}/status?token={s.rasa_token}"),
-                # the action endpoint is haproxy's; the supervisor's relay of `bianmin run` is not used here
-                env={"BIANMIN_ACTIONS_URL": f"http://{s.host}:{s.actions_port}/webhook"}))
+            parts.append(
+                Service(
+                    f"rasa-{i + 1}",
+                    [
+                        python,
+                        "-m",
+                        "rasa",
+                        "run",
+                        "--model",
+                        str(model),
+                        "--enable-api",
+                        "--auth-token",
+                        s.rasa_token,
+                        "--port",
+                        str(port),
+                        "--interface",
+                        s.host,
+                        "--cors",
+                        "*",
+                        "--credentials",
+                        str(credentials),
+                        "--endpoints",
+                        "endpoints.yml",
+                    ],
+                    lambda port=port: _answers(f"http://{s.host}:{port}/status?token={s.rasa_token}"),
+                    # the action endpoint is haproxy's; the supervisor's relay of `bianmin run` is not used here
+                    env={"BIANMIN_ACTIONS_URL": f"http://{s.host}:{s.actions_port}/webhook"},
+                )
+            )
         return parts
 
     def start(self, timeout: float = 600.0) -> "Cluster":
@@ -179,8 +213,10 @@ class Cluster:
         for service in services:
             while not service.ready():
                 if service.process is not None and service.process.poll() is not None:
-                    raise StackError(f"{service.name} exited with code {service.process.returncode}; "
-                                     f"see {self.log_dir / (service.name + '.log')}")
+                    raise StackError(
+                        f"{service.name} exited with code {service.process.returncode}; "
+                        f"see {self.log_dir / (service.name + '.log')}"
+                    )
                 if time.monotonic() > deadline:
                     raise StackError(f"{service.name} was not ready after {timeout:.0f} s")
                 time.sleep(0.5)
@@ -230,8 +266,10 @@ def main() -> int:
     cluster = Cluster(load())
     try:
         cluster.start()
-        print(f"cluster up: Rasa behind haproxy at {cluster.settings.rasa_url} "
-              f"(servers on {cluster.rasa_ports}), action servers {cluster.action_ports}. Ctrl-C stops it.")
+        print(
+            f"cluster up: Rasa behind haproxy at {cluster.settings.rasa_url} "
+            f"(servers on {cluster.rasa_ports}), action servers {cluster.action_ports}. Ctrl-C stops it."
+        )
         while True:
             time.sleep(1)
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ The model's name is a hash of everything that shapes it (config, domain, NLU/rul
 jieba dictionary and the custom NLU components), so an unchanged tree reuses the model in models/
 instead of retraining. The knowledge base (faq/) is deliberately not part of it: it is read at run time.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,8 +50,20 @@ def ensure_model(settings: Settings, force: bool = False, quiet: bool = False) -
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     print(f"Training the Rasa model ({target.name}); this takes a few minutes...", flush=True)
     command = [
-        sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain",
-        "--data", *TRAINING_DATA, "--out", str(settings.models_dir), "--fixed-model-name", target.name[: -len(".tar.gz")],
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        "config.yml",
+        "--domain",
+        "domain",
+        "--data",
+        *TRAINING_DATA,
+        "--out",
+        str(settings.models_dir),
+        "--fixed-model-name",
+        target.name[: -len(".tar.gz")],
     ]
     output = subprocess.DEVNULL if quiet else None
     subprocess.run(command, cwd=ROOT, check=True, stdout=output)
@@ -68,8 +81,20 @@ def cross_validate(folds: int, out_dir: Path) -> dict:
     import json
 
     command = [
-        sys.executable, "-m", "rasa", "test", "nlu", "--cross-validation", "--folds", str(folds),
-        "--config", "config.yml", "--nlu", "data/nlu", "--out", str(out_dir),
+        sys.executable,
+        "-m",
+        "rasa",
+        "test",
+        "nlu",
+        "--cross-validation",
+        "--folds",
+        str(folds),
+        "--config",
+        "config.yml",
+        "--nlu",
+        "data/nlu",
+        "--out",
+        str(out_dir),
     ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:

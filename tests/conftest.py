@@ -1,4 +1,5 @@
 """Fixtures shared by the whole suite: a reachable Redis, and Chromium for browser tests."""
+
 from __future__ import annotations
 
 import os
@@ -8,13 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from stack.run import StackError, ensure_redis
 from bot.settings import load
+from stack.run import StackError, ensure_redis
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

@@ -41,13 +41,7 @@ CLICK_S, KEY_S, THINK_S = 1.1, 0.28, 1.35  # keystroke-level model: point-and-cl
 # ticket's status / decide), and for a complaint check five ticket fields.
 THINKS = {"question": 2, "complaint": 6, "status": 2, "angry": 2}
 
-QUESTIONS = [
-    "暖气不热怎么办",
-    "公积金怎么提取",
-    "社保卡丢了怎么补办",
-    "今年什么时候开始供暖",
-    "居住证怎么办理",
-]
+QUESTIONS = ["暖气不热怎么办", "公积金怎么提取", "社保卡丢了怎么补办", "今年什么时候开始供暖", "居住证怎么办理"]
 COMPLAINTS = [
     ("小区门口路灯坏了一个月了，在南开区幸福小区东门，我电话13812345678", "城乡建设"),
     ("楼上装修噪音太大，昨晚十点还在施工，河西区友谊路18号，电话13900001111", "环境保护"),
@@ -55,7 +49,13 @@ COMPLAINTS = [
     ("超市卖过期食品不给退，昨天下午，和平区南京路99号，电话13600003333", "商贸旅游"),
     ("井盖丢了很危险，已经三天了，河东区十一经路口，电话13500004444", "城乡建设"),
 ]
-STATUS = ["我上周投诉的工单办得怎么样了", "我的工单有进展吗", "投诉的事情处理了吗", "工单什么时候能办好", "查一下我的工单"]
+STATUS = [
+    "我上周投诉的工单办得怎么样了",
+    "我的工单有进展吗",
+    "投诉的事情处理了吗",
+    "工单什么时候能办好",
+    "查一下我的工单",
+]
 ANGRY = [
     "你们这个机器人什么都听不懂！我要找人！",
     "打了三次电话都没人管，太气人了",
@@ -63,7 +63,9 @@ ANGRY = [
     "说了好几遍了还是没解决，什么服务！",
     "我等了半个月没人回复，你们是摆设吗",
 ]
-OLD_ANSWER = "您好，关于您的问题，请参考以下办理方式：{q}可以通过政务服务网在线办理，也可以到就近的政务服务中心窗口办理。"
+OLD_ANSWER = (
+    "您好，关于您的问题，请参考以下办理方式：{q}可以通过政务服务网在线办理，也可以到就近的政务服务中心窗口办理。"
+)
 OLD_APOLOGY = "非常理解您的心情，给您带来不便很抱歉，我会尽力帮您解决。"
 
 
@@ -187,7 +189,7 @@ class Agent:
 
 async def old_flow(agent: Agent, citizen: Citizen, ticket_number: Optional[str]) -> None:
     page = agent.page
-    await agent.click(f"#waiting tr:first-child button")
+    await agent.click("#waiting tr:first-child button")
     await page.wait_for_selector("#reply:not(.hidden)")
     if citizen.kind == "question":
         await agent.type("#reply textarea", OLD_ANSWER.format(q=citizen.texts[0]))
@@ -209,7 +211,9 @@ async def old_flow(agent: Agent, citizen: Citizen, ticket_number: Optional[str])
         await agent.press("Control+Enter")
     elif citizen.kind == "status":
         await page.wait_for_selector("#tickets code")
-        await agent.type("#reply textarea", f"您的工单{ticket_number}目前状态为“处理中”，承办单位正在按时限办理，办结后会通知您。")
+        await agent.type(
+            "#reply textarea", f"您的工单{ticket_number}目前状态为“处理中”，承办单位正在按时限办理，办结后会通知您。"
+        )
         await agent.press("Control+Enter")
     else:
         await agent.type("#reply textarea", OLD_APOLOGY)
@@ -257,7 +261,9 @@ async def new_flow(agent: Agent, citizen: Citizen, ticket_number: Optional[str])
     await page.wait_for_url(agent.base + "/")
 
 
-async def run_shift(name: str, port: int, flow, rasa: FakeRasa, settings, browser, delay_ms: int) -> List[Dict[str, Any]]:
+async def run_shift(
+    name: str, port: int, flow, rasa: FakeRasa, settings, browser, delay_ms: int
+) -> List[Dict[str, Any]]:
     from bot.ticket_client import TicketClient
 
     redis.Redis.from_url(settings.redis_url).flushdb()
@@ -283,8 +289,14 @@ async def run_shift(name: str, port: int, flow, rasa: FakeRasa, settings, browse
             rasa.slots[conversation_id] = citizen.slots
             if citizen.kind == "status":
                 ticket = await tickets.create_ticket(
-                    {"category": "城乡建设", "description": "路面坑洼", "phone": "13812345678", "sender_id": conversation_id,
-                     "client_ref": conversation_id, "channel": "webchat"}
+                    {
+                        "category": "城乡建设",
+                        "description": "路面坑洼",
+                        "phone": "13812345678",
+                        "sender_id": conversation_id,
+                        "client_ref": conversation_id,
+                        "channel": "webchat",
+                    }
                 )
                 ticket_number = ticket["number"]
             await store.enqueue(conversation_id, handoff_summary(rasa.state(conversation_id)))
@@ -300,9 +312,17 @@ async def run_shift(name: str, port: int, flow, rasa: FakeRasa, settings, browse
             wall = time.perf_counter() - started
             if citizen.id == "warm":
                 continue  # loads the knowledge base in the console process
-            rows.append({"console": name, "kind": citizen.kind, "id": conversation_id, "clicks": agent.clicks,
-                         "keys": agent.keys, "wall_s": round(wall, 2),
-                         "klm_s": round(agent.clicks * CLICK_S + agent.keys * KEY_S + THINKS[citizen.kind] * THINK_S, 1)})
+            rows.append(
+                {
+                    "console": name,
+                    "kind": citizen.kind,
+                    "id": conversation_id,
+                    "clicks": agent.clicks,
+                    "keys": agent.keys,
+                    "wall_s": round(wall, 2),
+                    "klm_s": round(agent.clicks * CLICK_S + agent.keys * KEY_S + THINKS[citizen.kind] * THINK_S, 1),
+                }
+            )
             print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
     finally:
         await context.close()
@@ -334,18 +354,33 @@ async def main(args) -> None:
     work = Path(tempfile.mkdtemp(prefix="bianmin-bench-desk-"))
     old_tree = work / "before"
     old_tree.mkdir()
-    archive = subprocess.run(["git", "archive", args.baseline_commit, "console", "bot"], cwd=ROOT, capture_output=True, check=True)
+    archive = subprocess.run(
+        ["git", "archive", args.baseline_commit, "console", "bot"], cwd=ROOT, capture_output=True, check=True
+    )
     subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive.stdout, check=True)
     base = load()
     redis_url = base.redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}"
     settings = replace(
-        base, redis_url=redis_url, database_url=f"sqlite:///{work / 'tickets.sqlite3'}", var_dir=work,
-        rasa_url=f"http://127.0.0.1:{RASA_PORT}", rasa_token=TOKEN, tickets_url=f"http://127.0.0.1:{TICKETS_PORT}",
-        tickets_token=TICKETS_TOKEN, staffed_hours="00:00-24:00",
+        base,
+        redis_url=redis_url,
+        database_url=f"sqlite:///{work / 'tickets.sqlite3'}",
+        var_dir=work,
+        rasa_url=f"http://127.0.0.1:{RASA_PORT}",
+        rasa_token=TOKEN,
+        tickets_url=f"http://127.0.0.1:{TICKETS_PORT}",
+        tickets_token=TICKETS_TOKEN,
+        staffed_hours="00:00-24:00",
     )
-    env = {**os.environ, "REDIS_URL": redis_url, "BIANMIN_RASA_URL": settings.rasa_url, "BIANMIN_RASA_TOKEN": TOKEN,
-           "BIANMIN_TICKETS_URL": settings.tickets_url, "BIANMIN_TICKETS_TOKEN": TICKETS_TOKEN,
-           "BIANMIN_FAQ_DIR": str(base.faq_dir), "BIANMIN_EMBEDDINGS_CACHE": str(base.embeddings_cache)}
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "BIANMIN_RASA_URL": settings.rasa_url,
+        "BIANMIN_RASA_TOKEN": TOKEN,
+        "BIANMIN_TICKETS_URL": settings.tickets_url,
+        "BIANMIN_TICKETS_TOKEN": TICKETS_TOKEN,
+        "BIANMIN_FAQ_DIR": str(base.faq_dir),
+        "BIANMIN_EMBEDDINGS_CACHE": str(base.embeddings_cache),
+    }
     rasa = FakeRasa()
     runners = []
     for app, port in ((rasa.app, RASA_PORT), (tickets_app(settings), TICKETS_PORT)):
@@ -355,8 +390,18 @@ async def main(args) -> None:
         runners.append(runner)
     processes = []
     for tree, port, label in ((old_tree, OLD_PORT, "before"), (ROOT, NEW_PORT, "after")):
-        processes.append(serve_console(tree, port, {**env, "DATABASE_URL": f"sqlite:///{work / (label + '.sqlite3')}",
-                                                    "BIANMIN_VAR_DIR": str(work / label)}, work / f"{label}.log"))
+        processes.append(
+            serve_console(
+                tree,
+                port,
+                {
+                    **env,
+                    "DATABASE_URL": f"sqlite:///{work / (label + '.sqlite3')}",
+                    "BIANMIN_VAR_DIR": str(work / label),
+                },
+                work / f"{label}.log",
+            )
+        )
     try:
         import aiohttp
 
@@ -386,8 +431,14 @@ async def main(args) -> None:
             await runner.cleanup()
     table = summarise(rows)
     (HERE / "results.json").write_text(
-        json.dumps({"baseline": args.baseline_commit, "delay_ms": args.delay_ms, "rows": rows, "summary": table},
-                   ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        json.dumps(
+            {"baseline": args.baseline_commit, "delay_ms": args.delay_ms, "rows": rows, "summary": table},
+            ensure_ascii=False,
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(json.dumps(table, ensure_ascii=False, indent=1))
 
 

@@ -1,5 +1,6 @@
 """The baseline: plain Okapi BM25 over jieba tokens of each entry's questions and answer (no synonyms,
 no n-grams, no stopwords), the textbook retrieval a knowledge base would start with."""
+
 from __future__ import annotations
 
 import math

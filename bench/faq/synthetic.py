@@ -3,6 +3,7 @@
 They reuse the hotline vocabulary (districts, housing estates, facilities, problems, services) so the
 posting lists grow as they would with a real 20,000-entry base, and they compete with the real entries.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,8 +49,14 @@ def generate(count: int, seed: int = 7) -> List[Entry]:
             slots = dict(district=district, service=rng.choice(SERVICES))
             questions = [template.format(**slots) for template in SERVICE_TEMPLATES]
             answer = f"您好，{district}的{slots['service']}请到{department}办理，带好身份证和相关证明材料。"
-        entries.append(Entry(
-            id=f"synthetic_{number:06d}", questions=questions, answer=answer, category=rng.choice(CATEGORIES),
-            source="bench/faq synthetic", reviewed=dt.date(2026, 1, 1),
-        ))
+        entries.append(
+            Entry(
+                id=f"synthetic_{number:06d}",
+                questions=questions,
+                answer=answer,
+                category=rng.choice(CATEGORIES),
+                source="bench/faq synthetic",
+                reviewed=dt.date(2026, 1, 1),
+            )
+        )
     return entries

@@ -7,6 +7,7 @@ with a 100,000-character message sent in the middle, to see how it changes the o
 bench/load/REPORT.md. "One server" is rasa-1's own port; "two" is haproxy's. The conversations go through
 the REST channel (with the Rasa token), the path every channel's messages take into Rasa.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,18 @@ from stack.run import isolated_settings
 
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
 # one conversation's turns: greetings, knowledge-base questions, feedback, small talk (no tickets are filed)
-TURNS = ["你好", "家里暖气不热怎么办", "解决了", "谢谢", "身份证丢了怎么补办", "没有解决", "办理居住证需要什么材料",
-         "好的", "你是机器人吗", "再见"]
+TURNS = [
+    "你好",
+    "家里暖气不热怎么办",
+    "解决了",
+    "谢谢",
+    "身份证丢了怎么补办",
+    "没有解决",
+    "办理居住证需要什么材料",
+    "好的",
+    "你是机器人吗",
+    "再见",
+]
 LONG = "吵" * 100_000
 PAIRS = 3
 
@@ -51,13 +62,16 @@ class Run:
 
     def row(self) -> str:
         done = len(self.latencies)
-        return (f"| {self.name} | {done + self.errors} | {self.errors} | {done / self.seconds:.1f} | "
-                f"{percentile(self.latencies, .5):.0f} | {percentile(self.latencies, .99):.0f} | "
-                f"{max(self.latencies, default=float('nan')):.0f} |")
+        return (
+            f"| {self.name} | {done + self.errors} | {self.errors} | {done / self.seconds:.1f} | "
+            f"{percentile(self.latencies, 0.5):.0f} | {percentile(self.latencies, 0.99):.0f} | "
+            f"{max(self.latencies, default=float('nan')):.0f} |"
+        )
 
 
-async def conversations(url: str, token: str, count: int, turns: int, parse_only: bool,
-                        long_at: Optional[float] = None) -> Run:
+async def conversations(
+    url: str, token: str, count: int, turns: int, parse_only: bool, long_at: Optional[float] = None
+) -> Run:
     """`count` conversations at once, `turns` messages each (the next after the answer to the last)."""
     headers = {"Authorization": f"Bearer {token}"}
     latencies: List[float] = []
@@ -87,8 +101,9 @@ async def conversations(url: str, token: str, count: int, turns: int, parse_only
     async def long_message(session: aiohttp.ClientSession, delay: float) -> None:
         await asyncio.sleep(delay)
         started = time.perf_counter()
-        async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": "long", "message": LONG},
-                                headers=headers) as response:
+        async with session.post(
+            f"{url}/webhooks/rest/webhook", json={"sender": "long", "message": LONG}, headers=headers
+        ) as response:
             await response.read()
         long_latency.append((time.perf_counter() - started) * 1000)
 
@@ -119,9 +134,11 @@ async def measure(cluster: Cluster, count: int, turns: int) -> List[Run]:
         ("two servers + haproxy: /model/parse (baseline)", two, True, None),
         ("two servers + haproxy: conversations", two, False, None),
         # the long message's effect is measured in alternating pairs: one run alone is within the noise
-        *[(f"two servers + haproxy: conversations{tag} (pair {pair})", two, False, long_at)
-          for pair in range(1, PAIRS + 1)
-          for tag, long_at in [("", None), (", 100,000-character message in the middle", "middle")]],
+        *[
+            (f"two servers + haproxy: conversations{tag} (pair {pair})", two, False, long_at)
+            for pair in range(1, PAIRS + 1)
+            for tag, long_at in [("", None), (", 100,000-character message in the middle", "middle")]
+        ],
     ]:
         at = None
         if long_at == "middle":
@@ -153,8 +170,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     finally:
         cluster.stop()
     base_one, one, base_two, two, *pairs = runs
-    changes = [(percentile(b.latencies, .99) / percentile(a.latencies, .99) - 1) * 100
-               for a, b in zip(pairs[::2], pairs[1::2])]
+    changes = [
+        (percentile(b.latencies, 0.99) / percentile(a.latencies, 0.99) - 1) * 100
+        for a, b in zip(pairs[::2], pairs[1::2])
+    ]
     long_ms = [getattr(run, "long_ms", float("nan")) for run in pairs[1::2]]
     lines = [
         "# Load: concurrent conversations on one and two Rasa servers",
@@ -164,7 +183,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "servers, two action servers, haproxy 2.6, one Redis, ticket backend. "
         f"{args.conversations} conversations at once, {args.turns} turns each over the REST channel (each turn "
         "sent after the answer to the previous one); the baseline sends the same texts to bare `/model/parse` "
-        "(NLU only) at the same concurrency, in the same run. \"One server\" is rasa-1's own port, \"two\" is "
+        '(NLU only) at the same concurrency, in the same run. "One server" is rasa-1\'s own port, "two" is '
         f"haproxy's. Cluster start to ready: {ready:.0f} s.",
         "",
         "| run | requests | errors | throughput /s | p50 ms | p99 ms | max ms |",
@@ -175,13 +194,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         f"it) was answered in {', '.join(f'{ms:.0f}' for ms in long_ms)} ms; the other conversations' p99 changed "
         f"by {', '.join(f'{c:+.1f}' for c in changes)} % against the run just before it without the message "
         f"(median {statistics.median(changes):+.1f} %). The pairs of runs without it differ among themselves by "
-        f"{(max(percentile(r.latencies, .99) for r in pairs[::2]) / min(percentile(r.latencies, .99) for r in pairs[::2]) - 1) * 100:.0f} %: "
+        f"{(max(percentile(r.latencies, 0.99) for r in pairs[::2]) / min(percentile(r.latencies, 0.99) for r in pairs[::2]) - 1) * 100:.0f} %: "
         "the noise of a shared 2-core machine.",
         f"Two servers vs one: {len(two.latencies) / two.seconds / (len(one.latencies) / one.seconds):.2f}x the "
         "throughput of conversations (on 2 cores the two Rasa processes share the same CPUs, so the balancer buys "
         "availability here rather than speed; on two machines the CPU doubles too).",
-        f"Conversation turns vs bare parse: p50 {percentile(two.latencies, .5) / percentile(base_two.latencies, .5):.1f}x "
-        f"on two servers, {percentile(one.latencies, .5) / percentile(base_one.latencies, .5):.1f}x on one (a turn "
+        f"Conversation turns vs bare parse: p50 {percentile(two.latencies, 0.5) / percentile(base_two.latencies, 0.5):.1f}x "
+        f"on two servers, {percentile(one.latencies, 0.5) / percentile(base_one.latencies, 0.5):.1f}x on one (a turn "
         "is a parse plus the dialogue policies, the action server calls and the tracker in Redis).",
     ]
     REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -5,6 +5,7 @@ same word + character n-gram counts, cross-validated on 3 folds of the same exam
 `--from DIR` reads the intent report of a `rasa test nlu --cross-validation` run already in DIR instead of
 running one (the cross-validation takes about 13 minutes on 2 cores).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from bot.hotline_jieba import hotline_jieba
-from stack.training import cross_validate
 from bot.settings import ROOT
+from stack.training import cross_validate
 
 REPORT = ROOT / "bench" / "nlu" / "REPORT.md"
 FOLDS = 3  # the same as the regression test in tests/model
@@ -54,24 +55,33 @@ def main() -> int:
         report = json.loads((args.from_dir / "intent_report.json").read_text(encoding="utf-8"))
     else:
         report = cross_validate(FOLDS, Path(tempfile.mkdtemp(prefix="bianmin-crossval-")))
-    intents = {name: s for name, s in report.items() if isinstance(s, dict) and "support" in s
-               and name not in ("micro avg", "macro avg", "weighted avg")}
+    intents = {
+        name: s
+        for name, s in report.items()
+        if isinstance(s, dict) and "support" in s and name not in ("micro avg", "macro avg", "weighted avg")
+    }
     total = sum(s["support"] for s in intents.values())
     majority = max(s["support"] for s in intents.values()) / total
     texts, labels = examples()
     lines = [
-        "# NLU intent classification (cross-validation)", "",
+        "# NLU intent classification (cross-validation)",
+        "",
         f"Command: `.venv/bin/python -m bench.nlu`; {FOLDS}-fold cross-validation of the pipeline in config.yml "
-        f"over data/nlu ({total} examples, {len(intents)} intents; data/nlu now has {len(texts)}).", "",
+        f"over data/nlu ({total} examples, {len(intents)} intents; data/nlu now has {len(texts)}).",
+        "",
         f"- Bianmin pipeline (DIET + guards) weighted F1: **{report['weighted avg']['f1-score']:.3f}**, "
         f"macro F1: {report['macro avg']['f1-score']:.3f}, accuracy: {report.get('accuracy', 0):.3f}",
         f"- baseline, linear SVM on the same n-gram counts, same number of folds: weighted F1 "
         f"{linear_baseline(texts, labels):.3f}",
-        f"- baseline, majority class: accuracy {majority:.3f}", "",
-        "| intent | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |",
+        f"- baseline, majority class: accuracy {majority:.3f}",
+        "",
+        "| intent | precision | recall | F1 | support |",
+        "| --- | --- | --- | --- | --- |",
     ]
-    lines += [f"| {name} | {s['precision']:.2f} | {s['recall']:.2f} | {s['f1-score']:.2f} | {s['support']} |"
-              for name, s in sorted(intents.items())]
+    lines += [
+        f"| {name} | {s['precision']:.2f} | {s['recall']:.2f} | {s['f1-score']:.2f} | {s['support']} |"
+        for name, s in sorted(intents.items())
+    ]
     REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     return 0

@@ -6,6 +6,7 @@ bench/routing/REPORT.md. `--dev` scores the separate development sample (dev_lab
 looked at while improving the examples and settings) and writes nothing; `--dev --errors` also lists its errors. Both systems learn from the same data/routing examples; no real message is
 ever used for training.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,8 +40,11 @@ HISTORY_SECTION = "## Learning from a hotline's history"  # written by bench.rou
 def load_labels(path: Path, sample: str = "") -> Dict[str, str]:
     """id -> category of a label file; only the rows of one `sample` ("original", "stratified") if given."""
     with path.open(encoding="utf-8") as handle:
-        return {row["id"]: row["category"] for row in csv.DictReader(handle)
-                if not sample or row.get("sample", "original") == sample}
+        return {
+            row["id"]: row["category"]
+            for row in csv.DictReader(handle)
+            if not sample or row.get("sample", "original") == sample
+        }
 
 
 def load_messages(ids: Sequence[str]) -> Dict[str, dict]:
@@ -58,8 +62,10 @@ def baseline(taxonomy: Taxonomy):
     """TF-IDF character n-grams + logistic regression on the top-level categories, no keyword priors."""
     texts = [text for text, _ in taxonomy.examples]
     targets = [split_label(name)[0] for _, name in taxonomy.examples]
-    model = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
-                          LogisticRegression(C=20.0, max_iter=2000))
+    model = make_pipeline(
+        TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
+        LogisticRegression(C=20.0, max_iter=2000),
+    )
     return model.fit(texts, targets)
 
 
@@ -75,8 +81,9 @@ def scores(gold: List[str], predicted: List[str], min_support: int = MIN_SUPPORT
     }
 
 
-def dispatch_gate(gold: List[str], predicted: List[str], confidences: List[float],
-                  thresholds: Sequence[float] = GATE_THRESHOLDS) -> List[Tuple[float, float, float]]:
+def dispatch_gate(
+    gold: List[str], predicted: List[str], confidences: List[float], thresholds: Sequence[float] = GATE_THRESHOLDS
+) -> List[Tuple[float, float, float]]:
     """(threshold, coverage, accuracy) when only routes at or above each confidence are dispatched
     automatically and the rest wait for a dispatcher; accuracy is over the dispatched ones."""
     rows = []
@@ -98,8 +105,13 @@ BASELINE = "baseline (char TF-IDF + logistic regression, no priors)"
 SECOND = "second annotator (independent labels of the same messages, `second_labels.csv`): the human ceiling"
 
 
-def report(gold: List[str], systems: Dict[str, Tuple[dict, dict]], confusions: Counter, timing: dict,
-           gate: Dict[str, List[Tuple[float, float, float]]]) -> str:
+def report(
+    gold: List[str],
+    systems: Dict[str, Tuple[dict, dict]],
+    confusions: Counter,
+    timing: dict,
+    gate: Dict[str, List[Tuple[float, float, float]]],
+) -> str:
     """REPORT.md: the figures on the whole test set, on its original 340 messages, per category, the
     dispatch gate, speed. `systems`: name -> (scores on the whole test set, scores on its original 340
     messages); `gate`: sample name -> dispatch_gate rows of bot.routing."""
@@ -177,13 +189,22 @@ def report(gold: List[str], systems: Dict[str, Tuple[dict, dict]], confusions: C
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for name, (whole, orig) in systems.items():
-        lines.append(f"| {name} | {whole['accuracy']:.3f} | {whole['macro_f1']:.3f} | {whole['macro_f1_frequent']:.3f} "
-                     f"| {orig['accuracy']:.3f} | {orig['macro_f1']:.3f} / {orig['macro_f1_frequent']:.3f} |")
-    lines += ["", "## Per-category F1 (whole test set)", "", "| category | messages | bot.routing | baseline |",
-              "| --- | --- | --- | --- |"]
+        lines.append(
+            f"| {name} | {whole['accuracy']:.3f} | {whole['macro_f1']:.3f} | {whole['macro_f1_frequent']:.3f} "
+            f"| {orig['accuracy']:.3f} | {orig['macro_f1']:.3f} / {orig['macro_f1_frequent']:.3f} |"
+        )
+    lines += [
+        "",
+        "## Per-category F1 (whole test set)",
+        "",
+        "| category | messages | bot.routing | baseline |",
+        "| --- | --- | --- | --- |",
+    ]
     for category in ours["per_category"]:
-        lines.append(f"| {category} | {support[category]} | {ours['per_category'][category]:.2f} "
-                     f"| {base['per_category'][category]:.2f} |")
+        lines.append(
+            f"| {category} | {support[category]} | {ours['per_category'][category]:.2f} "
+            f"| {base['per_category'][category]:.2f} |"
+        )
     lines += ["", "## Most frequent confusions of bot.routing (true → predicted)", ""]
     lines += [f"- {t} → {p}: {count}" for (t, p), count in confusions.most_common(10)]
     lines += [
@@ -199,7 +220,11 @@ def report(gold: List[str], systems: Dict[str, Tuple[dict, dict]], confusions: C
         "| --- | " + " | ".join("---" for _ in gate) + " |",
     ]
     for k, threshold in enumerate(GATE_THRESHOLDS):
-        lines.append(f"| {threshold:.1f} | " + " | ".join(f"{rows[k][1]:.1%} / {rows[k][2]:.1%}" for rows in gate.values()) + " |")
+        lines.append(
+            f"| {threshold:.1f} | "
+            + " | ".join(f"{rows[k][1]:.1%} / {rows[k][2]:.1%}" for rows in gate.values())
+            + " |"
+        )
     lines += [
         "",
         "## Speed (this machine, 2 shared cores)",
@@ -264,38 +289,62 @@ def main(argv: Sequence[str] = ()) -> int:
 
     if dev:
         ours, words, base = (scores(gold, predicted) for predicted in (ours_predicted, words_predicted, base_predicted))
-        print(f"dev ({len(ids)} messages): bot.routing macro-F1 {ours['macro_f1']:.3f} "
-              f"(≥{MIN_SUPPORT}: {ours['macro_f1_frequent']:.3f}) accuracy {ours['accuracy']:.3f}; "
-              f"words only macro-F1 {words['macro_f1']:.3f} accuracy {words['accuracy']:.3f}; "
-              f"baseline macro-F1 {base['macro_f1']:.3f} accuracy {base['accuracy']:.3f}")
+        print(
+            f"dev ({len(ids)} messages): bot.routing macro-F1 {ours['macro_f1']:.3f} "
+            f"(≥{MIN_SUPPORT}: {ours['macro_f1_frequent']:.3f}) accuracy {ours['accuracy']:.3f}; "
+            f"words only macro-F1 {words['macro_f1']:.3f} accuracy {words['accuracy']:.3f}; "
+            f"baseline macro-F1 {base['macro_f1']:.3f} accuracy {base['accuracy']:.3f}"
+        )
         support = Counter(gold)
         print("  " + ", ".join(f"{c} {support[c]}: {f:.2f}" for c, f in ours["per_category"].items()))
-        print("  dispatch gate (confidence ≥: coverage, accuracy): " + "; ".join(
-            f"{t:.1f}: {cov:.1%}, {acc:.1%}" for t, cov, acc in dispatch_gate(gold, ours_predicted, confidences)))
+        print(
+            "  dispatch gate (confidence ≥: coverage, accuracy): "
+            + "; ".join(
+                f"{t:.1f}: {cov:.1%}, {acc:.1%}" for t, cov, acc in dispatch_gate(gold, ours_predicted, confidences)
+            )
+        )
         if "--errors" in argv:
             for i, t, p in zip(ids, gold, ours_predicted):
                 if t != p:
                     print(f"  {i}: {t} -> {p}  {messages[i].get('title', '')}")
         return 0
     confusions = Counter((t, p) for t, p in zip(gold, ours_predicted) if t != p)
-    timing = {"train": train_seconds, "load": load_seconds, "classify": classify_seconds,
-              "classify_words": classify_words_seconds, "per_second": len(ids) / max(classify_seconds, 1e-9)}
+    timing = {
+        "train": train_seconds,
+        "load": load_seconds,
+        "classify": classify_seconds,
+        "classify_words": classify_words_seconds,
+        "per_second": len(ids) / max(classify_seconds, 1e-9),
+    }
     first = set(load_labels(HERE / "labels.csv", sample="original"))
     keep = [k for k, i in enumerate(ids) if i in first]
     second = load_labels(HERE / "second_labels.csv")
     second_predicted = [second[i] for i in ids]
-    systems = {name: (scores(gold, predicted), scores([gold[k] for k in keep], [predicted[k] for k in keep],
-                                                      ORIGINAL_MIN_SUPPORT))
-               for name, predicted in ((OURS, ours_predicted), (WORDS, words_predicted),
-                                       (BASELINE, base_predicted), (SECOND, second_predicted))}
-    gate = {"whole test set": dispatch_gate(gold, ours_predicted, confidences),
-            "original 340": dispatch_gate([gold[k] for k in keep], [ours_predicted[k] for k in keep],
-                                          [confidences[k] for k in keep])}
+    systems = {
+        name: (
+            scores(gold, predicted),
+            scores([gold[k] for k in keep], [predicted[k] for k in keep], ORIGINAL_MIN_SUPPORT),
+        )
+        for name, predicted in (
+            (OURS, ours_predicted),
+            (WORDS, words_predicted),
+            (BASELINE, base_predicted),
+            (SECOND, second_predicted),
+        )
+    }
+    gate = {
+        "whole test set": dispatch_gate(gold, ours_predicted, confidences),
+        "original 340": dispatch_gate(
+            [gold[k] for k in keep], [ours_predicted[k] for k in keep], [confidences[k] for k in keep]
+        ),
+    }
     write_report(report(gold, systems, confusions, timing, gate))
     for name, (whole, orig) in systems.items():
-        print(f"{name}: accuracy {whole['accuracy']:.3f}, macro-F1 {whole['macro_f1']:.3f} "
-              f"(≥{MIN_SUPPORT} messages: {whole['macro_f1_frequent']:.3f}); original 340: accuracy "
-              f"{orig['accuracy']:.3f}, macro-F1 {orig['macro_f1']:.3f} (≥{ORIGINAL_MIN_SUPPORT}: {orig['macro_f1_frequent']:.3f})")
+        print(
+            f"{name}: accuracy {whole['accuracy']:.3f}, macro-F1 {whole['macro_f1']:.3f} "
+            f"(≥{MIN_SUPPORT} messages: {whole['macro_f1_frequent']:.3f}); original 340: accuracy "
+            f"{orig['accuracy']:.3f}, macro-F1 {orig['macro_f1']:.3f} (≥{ORIGINAL_MIN_SUPPORT}: {orig['macro_f1_frequent']:.3f})"
+        )
     print(f"{len(ids)} messages, {timing['per_second']:.0f} messages/s; wrote {HERE / 'REPORT.md'}")
     return 0
 

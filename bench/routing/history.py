@@ -11,10 +11,10 @@ SEED and scores on each held-out fold:
 (a) and (b) are trained on LEARNING_SIZES rows of each fold's training part (a seeded subset) and on all
 of them. The section "Learning from a hotline's history" of REPORT.md is rewritten; the rest is kept.
 """
+
 from __future__ import annotations
 
 import random
-import re
 import sys
 import tempfile
 import time
@@ -46,7 +46,7 @@ PRECISION = 0.97
 
 def grams(title: str, text: str) -> Set[str]:
     key = dedup_key(f"{title}{text[:200]}")
-    return {key[i:i + 5] for i in range(max(len(key) - 4, 1))}
+    return {key[i : i + 5] for i in range(max(len(key) - 4, 1))}
 
 
 def repeats_of_labelled(rows: Sequence[HistoryRow], labelled: Sequence[dict]) -> List[int]:
@@ -142,10 +142,13 @@ def section(summary: dict) -> str:
         lines.append(f"| {name} | {size} | {result['macro_f1']:.3f} | {result['accuracy']:.3f} |")
     lines += [
         "",
-        "Learned router minus baseline, macro-F1: " + ", ".join(f"{size} rows {gap:+.3f}" for size, gap in s["gaps"]) + ".",
+        "Learned router minus baseline, macro-F1: "
+        + ", ".join(f"{size} rows {gap:+.3f}" for size, gap in s["gaps"])
+        + ".",
         "",
-        "Per-category F1 with all rows (learned / baseline): " + ", ".join(
-            f"{c} {s['per_category'][c][0]:.2f} / {s['per_category'][c][1]:.2f}" for c in s["per_category"]) + ".",
+        "Per-category F1 with all rows (learned / baseline): "
+        + ", ".join(f"{c} {s['per_category'][c][0]:.2f} / {s['per_category'][c][1]:.2f}" for c in s["per_category"])
+        + ".",
         "",
         "### Dispatch gate of the learned router (all rows, out-of-fold)",
         "",
@@ -176,7 +179,7 @@ def write_section(text: str, path: Path = HERE / "REPORT.md") -> None:
     """Replaces (or appends) the history section of REPORT.md, keeping everything else."""
     report = path.read_text(encoding="utf-8") if path.is_file() else ""
     before, _, after = report.partition(SECTION)
-    rest = after[after.find("\n## "):] if "\n## " in after else ""
+    rest = after[after.find("\n## ") :] if "\n## " in after else ""
     path.write_text(before.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n" + rest, encoding="utf-8")
 
 
@@ -197,38 +200,69 @@ def main(argv: Sequence[str] = ()) -> int:
         words_router = Router(DATA_DIR, Path(cache) / "words", semantic=False)
         result = cross_validate(rows, router, log)
         sample = sorted(random.Random(SEED).sample(range(len(rows)), ZERO_SHOT_SAMPLE))
-        zero, zero_seconds = timed(router.classify_many, [rows[i].text for i in sample], [rows[i].title for i in sample])
+        zero, zero_seconds = timed(
+            router.classify_many, [rows[i].text for i in sample], [rows[i].title for i in sample]
+        )
         zero_words = words_router.classify_many([r.text for r in rows], [r.title for r in rows])
         start = time.perf_counter()
-        full = LearnedModel(rows, Taxonomy.load())
+        LearnedModel(rows, Taxonomy.load())  # timed: the learn itself
         learn_seconds = time.perf_counter() - start
 
     gold, predicted, sizes = result["gold"], result["predicted"], result["sizes"]
     table = []
     for size in sizes:
-        for system, name in (("learned", "(a) router learned from history + examples"),
-                             ("baseline", "(b) baseline: char 1-3-gram TF-IDF + linear SVM")):
+        for system, name in (
+            ("learned", "(a) router learned from history + examples"),
+            ("baseline", "(b) baseline: char 1-3-gram TF-IDF + linear SVM"),
+        ):
             table.append((name, "all" if size == len(rows) else size, scores(gold, predicted[(system, size)])))
-    table.append((f"(c) zero-shot router (examples only), seeded sample of {ZERO_SHOT_SAMPLE}", 0,
-                  scores([gold[i] for i in sample], [r.category or "" for r in zero])))
-    table.append(("(c) zero-shot router, words only (no embeddings), all rows", 0,
-                  scores(gold, [r.category or "" for r in zero_words])))
-    gaps = [("all" if size == len(rows) else size,
-             scores(gold, predicted[("learned", size)])["macro_f1"] - scores(gold, predicted[("baseline", size)])["macro_f1"])
-            for size in sizes]
-    learned_all, base_all = scores(gold, predicted[("learned", len(rows))]), scores(gold, predicted[("baseline", len(rows))])
+    table.append(
+        (
+            f"(c) zero-shot router (examples only), seeded sample of {ZERO_SHOT_SAMPLE}",
+            0,
+            scores([gold[i] for i in sample], [r.category or "" for r in zero]),
+        )
+    )
+    table.append(
+        (
+            "(c) zero-shot router, words only (no embeddings), all rows",
+            0,
+            scores(gold, [r.category or "" for r in zero_words]),
+        )
+    )
+    gaps = [
+        (
+            "all" if size == len(rows) else size,
+            scores(gold, predicted[("learned", size)])["macro_f1"]
+            - scores(gold, predicted[("baseline", size)])["macro_f1"],
+        )
+        for size in sizes
+    ]
+    learned_all, base_all = (
+        scores(gold, predicted[("learned", len(rows))]),
+        scores(gold, predicted[("baseline", len(rows))]),
+    )
     gate = dispatch_gate(gold, predicted[("learned", len(rows))], result["confidence"], GATE_THRESHOLDS)
     timing = result["timing"]
     report = reader.report
     summary = {
-        "read": report.read, "rows": len(rows), "repeats": len(repeats),
-        "report": (f"{report.kept} kept, {sum(report.unknown_categories.values())} with an unknown category, "
-                   f"{report.empty_text} with an empty text, {report.duplicates} duplicates (the same text up to "
-                   f"blanks), {report.unreadable} unreadable"),
-        "table": table, "gaps": gaps,
-        "per_category": {c: (learned_all["per_category"][c], base_all["per_category"][c]) for c in learned_all["per_category"]},
-        "gate": gate, "gate_share": gate_share(gate),
-        "learn_rows": len(rows) + len(Taxonomy.load().examples), "examples": len(Taxonomy.load().examples),
+        "read": report.read,
+        "rows": len(rows),
+        "repeats": len(repeats),
+        "report": (
+            f"{report.kept} kept, {sum(report.unknown_categories.values())} with an unknown category, "
+            f"{report.empty_text} with an empty text, {report.duplicates} duplicates (the same text up to "
+            f"blanks), {report.unreadable} unreadable"
+        ),
+        "table": table,
+        "gaps": gaps,
+        "per_category": {
+            c: (learned_all["per_category"][c], base_all["per_category"][c]) for c in learned_all["per_category"]
+        },
+        "gate": gate,
+        "gate_share": gate_share(gate),
+        "learn_rows": len(rows) + len(Taxonomy.load().examples),
+        "examples": len(Taxonomy.load().examples),
         "learn_seconds": learn_seconds,
         "fold_learn_seconds": float(np.mean([s for _, s in timing["learn"]])),
         "fold_rows": int(np.mean([n for n, _ in timing["learn"]])),
@@ -239,8 +273,10 @@ def main(argv: Sequence[str] = ()) -> int:
     for name, size, result_ in table:
         print(f"{name} [{size}]: macro-F1 {result_['macro_f1']:.3f}, accuracy {result_['accuracy']:.3f}")
     print("gaps: " + ", ".join(f"{size}: {gap:+.3f}" for size, gap in gaps))
-    print(f"gate at {PRECISION:.0%}: {summary['gate_share']}; learn {learn_seconds:.1f} s; "
-          f"{summary['per_second']:.0f} messages/s; wrote {HERE / 'REPORT.md'}")
+    print(
+        f"gate at {PRECISION:.0%}: {summary['gate_share']}; learn {learn_seconds:.1f} s; "
+        f"{summary['per_second']:.0f} messages/s; wrote {HERE / 'REPORT.md'}"
+    )
     return 0
 
 

@@ -6,11 +6,12 @@ bench/stack/REPORT.md. The baseline, in the same run, is a turn Rasa answers fro
 (greet → utter_greet, no action server involved); the measured turns run custom actions (knowledge-base
 retrieval, the complaint form with routing).
 """
+
 from __future__ import annotations
 
 import dataclasses
-import os
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -21,9 +22,9 @@ import uuid
 from pathlib import Path
 from typing import Dict, List
 
-from stack.training import ensure_model
-from stack.run import Stack, isolated_settings
 from bot.settings import ROOT, load
+from stack.run import Stack, isolated_settings
+from stack.training import ensure_model
 
 REPORT = ROOT / "bench" / "stack" / "REPORT.md"
 TURNS = 200
@@ -107,7 +108,7 @@ def main() -> int:
     ]
     for name, values in latencies.items():
         lines.append(
-            f"| {name} | {percentile(values, .5):.1f} | {percentile(values, .99):.1f} | {statistics.mean(values):.1f} |"
+            f"| {name} | {percentile(values, 0.5):.1f} | {percentile(values, 0.99):.1f} | {statistics.mean(values):.1f} |"
         )
     lines += ["", "| process | RSS MB |", "| --- | --- |"]
     lines += [f"| {name} | {mb:.0f} |" for name, mb in memory.items()]

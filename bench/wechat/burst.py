@@ -3,6 +3,7 @@
 The connector runs in a subprocess (WeChat's servers do not share its event loop); its fake bot blocks the
 loop for TURN_CPU seconds per turn, so the burst holds 6 s of work: more than WeChat's 5 s. The fake
 WeChat API runs here and records every customer-service message."""
+
 from __future__ import annotations
 
 import asyncio
@@ -37,8 +38,9 @@ SETTLE = 30.0  # seconds to wait for the customer-service messages after the bur
 
 def baseline_tree(revision: str) -> Path:
     """channels/ and bot/ of `revision` (git archive, read-only), in a temporary folder."""
-    archive = subprocess.run(["git", "archive", "--format=tar", revision, "channels", "bot"], cwd=ROOT,
-                             check=True, capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision, "channels", "bot"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
     folder = Path(tempfile.mkdtemp(prefix="bianmin-baseline-"))
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(folder)
@@ -51,9 +53,26 @@ async def connector_process(redis_url: str, tree: Optional[Path]) -> AsyncIterat
     path = [str(tree)] if tree else []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([*path, str(ROOT)])}
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.wechat.server", "--port", str(CHANNEL_PORT), "--redis-url", redis_url,
-         "--api-url", f"http://127.0.0.1:{API_PORT}", "--token", TOKEN, "--turn-cpu", str(TURN_CPU)],
-        cwd=tree or ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,  # cwd: sys.path[0]
+        [
+            sys.executable,
+            "-m",
+            "bench.wechat.server",
+            "--port",
+            str(CHANNEL_PORT),
+            "--redis-url",
+            redis_url,
+            "--api-url",
+            f"http://127.0.0.1:{API_PORT}",
+            "--token",
+            TOKEN,
+            "--turn-cpu",
+            str(TURN_CPU),
+        ],
+        cwd=tree or ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,  # cwd: sys.path[0]
     )
     try:
         ready = await asyncio.get_running_loop().run_in_executor(None, process.stdout.readline)
@@ -79,18 +98,22 @@ async def run(redis_url: str, tree: Optional[Path]) -> Dict[str, Any]:
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as http:
             sent = time.monotonic()
-            results = await asyncio.gather(*(
-                pusher.post(http, text_push(openid, f"问题{i}", 7000 + i)) for i, openid in enumerate(expected)))
+            results = await asyncio.gather(
+                *(pusher.post(http, text_push(openid, f"问题{i}", 7000 + i)) for i, openid in enumerate(expected))
+            )
         deadline = time.monotonic() + SETTLE
-        passive = [(openid, body, seconds) for openid, (_, body, seconds) in zip(expected, results)
-                   if body != "success"]
+        passive = [
+            (openid, body, seconds) for openid, (_, body, seconds) in zip(expected, results) if body != "success"
+        ]
         while len(passive) + len(api.sent) < PUSHES and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)  # anything sent twice would arrive now
     elapsed = [seconds for _, _, seconds in results]
     # a passive reply answered after WeChat's 5 s never reaches the citizen
-    delivered = Counter([(openid, parse_message(body).content) for openid, body, seconds in passive
-                         if seconds < WECHAT_TIMEOUT] + [(m["touser"], m["text"]["content"]) for m in api.sent])
+    delivered = Counter(
+        [(openid, parse_message(body).content) for openid, body, seconds in passive if seconds < WECHAT_TIMEOUT]
+        + [(m["touser"], m["text"]["content"]) for m in api.sent]
+    )
     once = sum(delivered[(openid, text)] == 1 for openid, text in expected.items())
     answered_at = [m["at"] - sent for m in api.sent]
     return {
@@ -115,9 +138,11 @@ def table(figures: Dict[str, Dict[str, Any]]) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, f in figures.items():
-        rows.append(f"| {name} | {f['pushes']} | {f['late']} | {f['max_http']:.2f} s | {f['p95_http']:.2f} s "
-                    f"| {f['passive']} ({f['lost_passive']}) | {f['api']} | {f['once']} / {f['pushes']} "
-                    f"| {f['twice']} | {_seconds(f['last_answer'])} |")
+        rows.append(
+            f"| {name} | {f['pushes']} | {f['late']} | {f['max_http']:.2f} s | {f['p95_http']:.2f} s "
+            f"| {f['passive']} ({f['lost_passive']}) | {f['api']} | {f['once']} / {f['pushes']} "
+            f"| {f['twice']} | {_seconds(f['last_answer'])} |"
+        )
     return "\n".join(rows)
 
 

@@ -4,6 +4,7 @@ The fake bot answers 80% of turns in ~100 ms and 20% in 5.5-7 s (a slow ticket l
 same run with a naive connector that waits for the turn and always replies passively. WeChat gives up
 on a push after 5 s (and retries it), so every push answered later than that is a lost reply.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,7 +45,8 @@ def latencies(seed: int = 2026) -> Dict[str, float]:
     rng = random.Random(seed)
     return {
         f"用户{user}的第{n}个问题": (rng.uniform(5.5, 7.0) if rng.random() < SLOW_SHARE else rng.uniform(0.05, 0.15))
-        for user in range(USERS) for n in range(MESSAGES_PER_USER)
+        for user in range(USERS)
+        for n in range(MESSAGES_PER_USER)
     }
 
 
@@ -67,8 +69,9 @@ async def run(channel_class: type, settings: Any, delays: Dict[str, float]) -> D
             passive = body != "success"
             if passive:
                 assert parse_message(body).content == f"收到：{text}"
-            results.append({"openid": openid, "text": text, "sent": sent, "status": status,
-                            "elapsed": elapsed, "passive": passive})
+            results.append(
+                {"openid": openid, "text": text, "sent": sent, "status": status, "elapsed": elapsed, "passive": passive}
+            )
             if not passive:  # the citizen sees the answer when the customer-service message arrives
                 while f"收到：{text}" not in fake_api.texts_to(openid):
                     await asyncio.sleep(0.05)
@@ -82,7 +85,8 @@ async def run(channel_class: type, settings: Any, delays: Dict[str, float]) -> D
     delivered_at = {(m["touser"], m["text"]["content"]): m["at"] for m in fake_api.sent}
     answer_delays = [  # a passive reply after WeChat's 5 s never reaches the citizen
         (r["elapsed"] if r["passive"] else delivered_at[(r["openid"], f"收到：{r['text']}")] - r["sent"])
-        for r in results if not (r["passive"] and r["elapsed"] >= WECHAT_TIMEOUT)
+        for r in results
+        if not (r["passive"] and r["elapsed"] >= WECHAT_TIMEOUT)
     ]
     elapsed = [r["elapsed"] for r in results]
     late = [r for r in results if r["elapsed"] >= WECHAT_TIMEOUT]
@@ -108,14 +112,18 @@ def table(figures: Dict[str, Dict[str, Any]]) -> str:
             f"| {f['api']} ({f['api'] / f['pushes']:.0%}) | {f['max_http']:.2f} s | {f['p95_http']:.2f} s "
             f"| {f['late']} | {f['max_answer']:.2f} s | {f['token_calls']} | {f['wall']:.1f} s |"
         )
-    return "\n".join([
-        "| connector | pushes | turns run | passive replies | via customer-service API | max push answered in "
-        "| p95 | pushes answered ≥ 5 s (lost: WeChat gave up) | max until the citizen has an answer that arrives "
-        "| stable_token calls | wall time |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        *rows,
-    ])
+    return "\n".join(
+        [
+            "| connector | pushes | turns run | passive replies | via customer-service API | max push answered in "
+            "| p95 | pushes answered ≥ 5 s (lost: WeChat gave up) | max until the citizen has an answer that arrives "
+            "| stable_token calls | wall time |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            *rows,
+        ]
+    )
 
 
-CONNECTORS = [("bianmin (4 s passive window, then API)", WeChatInput),
-              ("naive baseline (wait for the turn)", NaiveWeChatInput)]
+CONNECTORS = [
+    ("bianmin (4 s passive window, then API)", WeChatInput),
+    ("naive baseline (wait for the turn)", NaiveWeChatInput),
+]

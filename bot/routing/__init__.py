@@ -2,6 +2,7 @@
 
 Data (taxonomy, examples, department table) lives in data/routing; see docs in bench/routing/REPORT.md.
 """
+
 from bot.categories import CATEGORIES
 from bot.routing.router import Route, Router, department_for, shared
 

@@ -5,6 +5,7 @@ runner-up categories, best first); a line that is not a JSON object with a
 string "text" gives {"id": <its id or null>, "error": "..."} and the next lines are still processed.
 Blank lines are skipped. Lines are classified in batches of BATCH (speed: bench/routing/REPORT.md).
 """
+
 from __future__ import annotations
 
 import json

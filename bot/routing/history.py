@@ -6,6 +6,7 @@ names of JSON lines exports (title / text / category). A mapping file (YAML, `ho
 translates the hotline's category names to the 15 categories. Rows with an unknown category, an empty
 text, a text seen before, or that cannot be read are counted in a `HistoryReport`, never silently dropped.
 """
+
 from __future__ import annotations
 
 import csv
@@ -59,8 +60,10 @@ class HistoryReport:
     def lines(self) -> List[str]:
         """The report for people, one line per kind of row."""
         unknown = sum(self.unknown_categories.values())
-        out = [f"read {self.read} rows: {self.kept} kept, {unknown} with an unknown category, "
-               f"{self.empty_text} with an empty text, {self.duplicates} duplicates, {self.unreadable} unreadable"]
+        out = [
+            f"read {self.read} rows: {self.kept} kept, {unknown} with an unknown category, "
+            f"{self.empty_text} with an empty text, {self.duplicates} duplicates, {self.unreadable} unreadable"
+        ]
         if unknown:
             names = ", ".join(f"{name or '(empty)'} {count}" for name, count in self.unknown_categories.most_common(10))
             out.append(f"unknown categories (map them with --mapping): {names}")
@@ -196,8 +199,10 @@ class HistoryReader:
         found = {role: _column(names, self._wanted(role)) for role in DEFAULT_COLUMNS}
         for role in ("text", "category"):
             if found[role] is None:
-                raise HistoryError(f"{path}: no {role} column {' or '.join(self._wanted(role))} "
-                                   f"(columns: {', '.join(names) or 'none'}; see --{role})")
+                raise HistoryError(
+                    f"{path}: no {role} column {' or '.join(self._wanted(role))} "
+                    f"(columns: {', '.join(names) or 'none'}; see --{role})"
+                )
         return found
 
     def _row(self, record: dict, columns: Dict[str, Optional[str]]) -> Optional[HistoryRow]:

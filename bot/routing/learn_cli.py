@@ -9,6 +9,7 @@ used. `--from-tickets` adds the tickets whose category a dispatcher corrected or
 `ticket_rows`, given by the caller: bot/ does not know the ticket store). The model is written to
 var/routing/learned.pkl, where the running action server finds it within seconds (bot/routing/router.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,16 +28,24 @@ TicketRows = Callable[[], List[HistoryRow]]
 
 
 def parser() -> argparse.ArgumentParser:
-    learn = argparse.ArgumentParser(prog="bianmin routing learn",
-                                    description="learn routing from past tickets and dispatchers' corrections")
-    learn.add_argument("--history", nargs="+", type=Path, default=[], metavar="FILE",
-                       help="exports of past tickets: .csv, .xlsx or .jsonl (replaces the rows kept from an earlier import)")
+    learn = argparse.ArgumentParser(
+        prog="bianmin routing learn", description="learn routing from past tickets and dispatchers' corrections"
+    )
+    learn.add_argument(
+        "--history",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="exports of past tickets: .csv, .xlsx or .jsonl (replaces the rows kept from an earlier import)",
+    )
     learn.add_argument("--title", help="title column (default 标题, else title)")
     learn.add_argument("--text", help="text column (default 内容, else text)")
     learn.add_argument("--category", help="top-level category column (default 一级分类, else category)")
     learn.add_argument("--mapping", type=Path, help="YAML file: hotline category name -> one of the 15 categories")
-    learn.add_argument("--from-tickets", action="store_true",
-                       help="add the tickets whose category dispatchers corrected or confirmed")
+    learn.add_argument(
+        "--from-tickets", action="store_true", help="add the tickets whose category dispatchers corrected or confirmed"
+    )
     return learn
 
 
@@ -64,8 +73,14 @@ def _progress_bar(total: Optional[int], unit: str, out: IO[str]):
     return tqdm(total=total, unit=unit, file=out, disable=None, leave=False, dynamic_ncols=True)
 
 
-def learn(args: argparse.Namespace, folder: Path, ticket_rows: Optional[TicketRows], out: IO[str],
-          err: IO[str], data_dir: Path = DATA_DIR) -> int:
+def learn(
+    args: argparse.Namespace,
+    folder: Path,
+    ticket_rows: Optional[TicketRows],
+    out: IO[str],
+    err: IO[str],
+    data_dir: Path = DATA_DIR,
+) -> int:
     """Runs one learn; returns the exit status."""
     reader = HistoryReader(args.title, args.text, args.category, load_mapping(args.mapping))
     if args.history:
@@ -83,14 +98,17 @@ def learn(args: argparse.Namespace, folder: Path, ticket_rows: Optional[TicketRo
             raise HistoryError("--from-tickets: no ticket store is configured")
         offered = ticket_rows()
         tickets = reader.add(offered)
-        print(f"tickets: {len(tickets)} corrected or confirmed ({len(offered) - len(tickets)} already in the history)",
-              file=out)
+        print(
+            f"tickets: {len(tickets)} corrected or confirmed ({len(offered) - len(tickets)} already in the history)",
+            file=out,
+        )
         rows += tickets
     if not rows:
         print("bianmin routing learn: no rows to learn from (give --history FILE or --from-tickets)", file=err)
         return 1
     start = time.perf_counter()
     with _progress_bar(3, "steps", err) as bar:
+
         def step(name: str) -> None:
             bar.set_description(name)
             bar.update(0 if name == "features" else 1)
@@ -104,8 +122,13 @@ def learn(args: argparse.Namespace, folder: Path, ticket_rows: Optional[TicketRo
     return 0
 
 
-def main(argv: Sequence[str], folder: Path, ticket_rows: Optional[TicketRows] = None,
-         out: Optional[IO[str]] = None, err: Optional[IO[str]] = None) -> int:
+def main(
+    argv: Sequence[str],
+    folder: Path,
+    ticket_rows: Optional[TicketRows] = None,
+    out: Optional[IO[str]] = None,
+    err: Optional[IO[str]] = None,
+) -> int:
     """`bianmin routing learn ARGS`; the model and the kept history go to `folder` (var/routing). Reports go
     to `out` and errors to `err` (default: the standard streams at call time)."""
     args = parser().parse_args(list(argv))

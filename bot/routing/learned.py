@@ -7,6 +7,7 @@ probability (the dispatch gate). No sentence embedding is used: embedding each m
 100 ms, the words cost well under 1 ms (figures in bench/routing/REPORT.md). The Router keeps choosing
 the second-level category and the department inside the predicted top-level one with its own model.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,11 +42,22 @@ Progress = Callable[[str], None]
 def _features() -> FeatureUnion:
     """Character 1-3-grams, jieba words and word pairs, each seen in at least two texts (on one fold of the
     history: macro-F1 0.932 against 0.924 with every n-gram, and 3.5 times fewer features, 40 % faster)."""
-    return FeatureUnion([
-        ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=MIN_DF)),
-        ("words", TfidfVectorizer(tokenizer=words, token_pattern=None, lowercase=False, sublinear_tf=True,
-                                  ngram_range=(1, 2), min_df=MIN_DF)),
-    ])
+    return FeatureUnion(
+        [
+            ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=MIN_DF)),
+            (
+                "words",
+                TfidfVectorizer(
+                    tokenizer=words,
+                    token_pattern=None,
+                    lowercase=False,
+                    sublinear_tf=True,
+                    ngram_range=(1, 2),
+                    min_df=MIN_DF,
+                ),
+            ),
+        ]
+    )
 
 
 def training_set(rows: Sequence[HistoryRow], taxonomy: Taxonomy):
@@ -93,7 +105,8 @@ class LearnedModel:
         """Probabilities of `categories` (columns in that order; a category never trained on gets ~0)."""
         scores = np.full((len(texts), len(self.classes)), -10.0)
         scores[:, self.classifier.classes_] = self.classifier.decision_function(
-            self.features.transform(joined_inputs(texts, titles)))
+            self.features.transform(joined_inputs(texts, titles))
+        )
         learned = _softmax(scores, self.temperature)
         out = np.full((len(texts), len(categories)), 1e-9)
         for column, name in enumerate(self.classes):
@@ -126,4 +139,3 @@ def load(path: Path) -> Optional[LearnedModel]:
         logger.error("routing: %s is not a learned routing model; ignored", path)
         return None
     return model
-

@@ -11,6 +11,7 @@ meaning rather than by words; the two are mixed as a weighted geometric mean. Th
 at the rates citizens write about each category, so the mix is finally weighed by those rates
 (data/routing/shares.yml), gently.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,7 +52,9 @@ def words(text: str) -> List[str]:
 
 def joined_inputs(texts: Sequence[str], titles: Sequence[str]) -> List[str]:
     """The linear models' input: the title repeated TITLE_REPEAT times, then the text."""
-    return [normalise(" ".join([title] * TITLE_REPEAT + [text]) if title else text) for text, title in zip(texts, titles)]
+    return [
+        normalise(" ".join([title] * TITLE_REPEAT + [text]) if title else text) for text, title in zip(texts, titles)
+    ]
 
 
 class TopLevel(Protocol):
@@ -62,10 +65,12 @@ class TopLevel(Protocol):
 
 
 def _features() -> FeatureUnion:
-    return FeatureUnion([
-        ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1)),
-        ("words", TfidfVectorizer(tokenizer=words, token_pattern=None, lowercase=False, sublinear_tf=True)),
-    ])
+    return FeatureUnion(
+        [
+            ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1)),
+            ("words", TfidfVectorizer(tokenizer=words, token_pattern=None, lowercase=False, sublinear_tf=True)),
+        ]
+    )
 
 
 def _classifier() -> LinearSVC:
@@ -109,9 +114,9 @@ class RouteModel:
         return out
 
     def _keyword_hits(self, text: str, title: str) -> np.ndarray:
-        return np.array([
-            sum((k in text) + TITLE_WEIGHT * (k in title) for k in keys) for keys in self.keywords
-        ], dtype=float)
+        return np.array(
+            [sum((k in text) + TITLE_WEIGHT * (k in title) for k in keys) for keys in self.keywords], dtype=float
+        )
 
     def _probabilities(self, scores: np.ndarray, hits: np.ndarray, temperature: float):
         """(second-level, top-level) probabilities: softmax of the scores times the keyword priors."""
@@ -123,8 +128,9 @@ class RouteModel:
 
     def _meaning(self, texts: Sequence[str], titles: Sequence[str], embedder: Embedder) -> np.ndarray:
         """Top-level probabilities (columns in self.categories order) from the embedding classifier."""
-        vectors = embedder.embed([normalise(f"{title}。{text}" if title else text) for text, title in zip(texts, titles)],
-                                 MEANING_CHARS)
+        vectors = embedder.embed(
+            [normalise(f"{title}。{text}" if title else text) for text, title in zip(texts, titles)], MEANING_CHARS
+        )
         meaning = self.meaning
         assert meaning is not None, "a model trained without embeddings has no meaning opinion"
         raw = meaning.predict_proba(vectors)
@@ -133,22 +139,30 @@ class RouteModel:
             out[:, self.categories.index(name)] = raw[:, column]
         return out
 
-    def predict(self, texts: Sequence[str], titles: Optional[Sequence[str]] = None,
-                embedder: Optional[Embedder] = None, top_level: Optional[TopLevel] = None,
-                ) -> List[Tuple[str, str, float, Tuple[str, ...]]]:
+    def predict(
+        self,
+        texts: Sequence[str],
+        titles: Optional[Sequence[str]] = None,
+        embedder: Optional[Embedder] = None,
+        top_level: Optional[TopLevel] = None,
+    ) -> List[Tuple[str, str, float, Tuple[str, ...]]]:
         """(category, second-level category, calibrated confidence, all categories best first) for each
         text; with `embedder` (and a model trained with one) the embedding classifier's opinion is mixed in.
         `top_level` (a model learned from a hotline's history) replaces this model's top-level opinion: the
         second-level category is still this model's best inside the chosen top-level one."""
         titles = list(titles) if titles is not None else [""] * len(texts)
         hits = np.vstack([self._keyword_hits(normalise(t), title or "") for t, title in zip(texts, titles)])
-        sub, top = self._probabilities(self._scores(self.pipeline, joined_inputs(texts, titles)), hits, self.temperature)
+        sub, top = self._probabilities(
+            self._scores(self.pipeline, joined_inputs(texts, titles)), hits, self.temperature
+        )
         if top_level is not None:
             top = top_level.probabilities(texts, titles, self.categories)
         else:
             if self.meaning is not None and embedder is not None:
-                top = np.exp((1 - MEANING_WEIGHT) * np.log(top + 1e-9)
-                             + MEANING_WEIGHT * np.log(self._meaning(texts, titles, embedder)))
+                top = np.exp(
+                    (1 - MEANING_WEIGHT) * np.log(top + 1e-9)
+                    + MEANING_WEIGHT * np.log(self._meaning(texts, titles, embedder))
+                )
             top = top * self.share_weights
         top /= top.sum(axis=1, keepdims=True)
         results = []

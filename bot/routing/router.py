@@ -7,6 +7,7 @@ A model learned from the hotline's history (`bianmin routing learn`, bot/routing
 the same folder as learned.pkl; a running Router looks for a new one every RELOAD_SECONDS and then uses it
 for the top-level category, without a restart. Without it, the router is the zero-shot one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -135,11 +136,20 @@ class Router:
         if todo:
             self._refresh_learned()
             model = self.learned  # the top-level opinion learned from history, if any (then no embedding)
-            predicted = self.model.predict([texts[i] or "" for i in todo], [titles[i] or "" for i in todo],
-                                           None if model else self.embedder, top_level=model)
+            predicted = self.model.predict(
+                [texts[i] or "" for i in todo],
+                [titles[i] or "" for i in todo],
+                None if model else self.embedder,
+                top_level=model,
+            )
             for i, (category, subcategory, confidence, ranking) in zip(todo, predicted):
-                routes[i] = Route(category, subcategory, self.department_for(category, subcategory), confidence,
-                                  ranking[1:1 + ALTERNATIVES])
+                routes[i] = Route(
+                    category,
+                    subcategory,
+                    self.department_for(category, subcategory),
+                    confidence,
+                    ranking[1 : 1 + ALTERNATIVES],
+                )
         empty = Route(None, None, self.department_for(None), 0.0)
         return [route or empty for route in routes]
 

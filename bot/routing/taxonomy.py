@@ -2,6 +2,7 @@
 
 Everything here is plain data read from YAML; a malformed file raises `RoutingDataError` naming it.
 """
+
 from __future__ import annotations
 
 import hashlib

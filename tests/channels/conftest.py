@@ -1,4 +1,5 @@
 """Fixtures of the channel tests: Redis db 11 (flushed), fake WeChat and Telegram APIs on 127.0.0.1."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -67,11 +68,18 @@ def settings(channel_redis_url):
     """Settings of all three connectors pointing at the fakes."""
     api = f"http://127.0.0.1:{WECHAT_API_PORT}"
     return dataclasses.replace(
-        load(), redis_url=channel_redis_url,
-        wechat_token="oa-token", wechat_appid="wx_oa_app", wechat_secret="oa-secret", wechat_api_url=api,
-        miniprogram_token="mp-token", miniprogram_appid="wx_mp_app", miniprogram_secret="mp-secret",
+        load(),
+        redis_url=channel_redis_url,
+        wechat_token="oa-token",
+        wechat_appid="wx_oa_app",
+        wechat_secret="oa-secret",
+        wechat_api_url=api,
+        miniprogram_token="mp-token",
+        miniprogram_appid="wx_mp_app",
+        miniprogram_secret="mp-secret",
         miniprogram_api_url=api,
-        telegram_token=TELEGRAM_TOKEN, telegram_secret="tg-secret",
+        telegram_token=TELEGRAM_TOKEN,
+        telegram_secret="tg-secret",
         telegram_api_url=f"http://127.0.0.1:{TELEGRAM_API_PORT}/bot",
     )
 

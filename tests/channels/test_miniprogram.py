@@ -1,4 +1,5 @@
 """WeChat mini-program customer-service messages: JSON and XML pushes, safe mode, replies through the API."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,8 +22,17 @@ def pusher(settings, aes: bool = False) -> WeChatPusher:
 
 
 def json_text(content: str, msg_id: int) -> str:
-    return json.dumps({"ToUserName": "gh_mini", "FromUserName": OPENID, "CreateTime": int(time.time()),
-                       "MsgType": "text", "Content": content, "MsgId": msg_id}, ensure_ascii=False)
+    return json.dumps(
+        {
+            "ToUserName": "gh_mini",
+            "FromUserName": OPENID,
+            "CreateTime": int(time.time()),
+            "MsgType": "text",
+            "Content": content,
+            "MsgId": msg_id,
+        },
+        ensure_ascii=False,
+    )
 
 
 async def test_json_and_xml_pushes_are_answered_success_and_replied_through_the_api(settings, http, wechat_api):
@@ -35,8 +45,11 @@ async def test_json_and_xml_pushes_are_answered_success_and_replied_through_the_
         assert await wait_until(lambda: len(wechat_api.sent) == 2)
         await push.post(http, json_text("1", 2003))  # a numbered choice maps back to its payload
         assert await wait_until(lambda: len(wechat_api.sent) == 3)
-    assert wechat_api.texts_to(OPENID) == ["收到：公交卡丢了", "请选择：\n回复1：咨询问题\n回复2：投诉建议",
-                                           "收到：/ask_question"]
+    assert wechat_api.texts_to(OPENID) == [
+        "收到：公交卡丢了",
+        "请选择：\n回复1：咨询问题\n回复2：投诉建议",
+        "收到：/ask_question",
+    ]
     assert [m.input_channel for m in bot.received] == ["miniprogram"] * 3
 
 
@@ -44,8 +57,16 @@ async def test_safe_mode_json_push_and_tempsession_greeting(settings, http, wech
     settings = dataclasses.replace(settings, miniprogram_aes_key=AES_KEY)
     bot = FakeBot()
     push = pusher(settings, aes=True)
-    enter = json.dumps({"ToUserName": "gh_mini", "FromUserName": OPENID, "CreateTime": int(time.time()),
-                        "MsgType": "event", "Event": "user_enter_tempsession", "SessionFrom": "home"})
+    enter = json.dumps(
+        {
+            "ToUserName": "gh_mini",
+            "FromUserName": OPENID,
+            "CreateTime": int(time.time()),
+            "MsgType": "event",
+            "Event": "user_enter_tempsession",
+            "SessionFrom": "home",
+        }
+    )
     async with rasa_like_server([MiniProgramInput(settings)], bot, CHANNEL_PORT):
         status, body, elapsed = await push.post(http, enter, aes=True, as_json=True)
         assert (status, body) == (200, "success") and elapsed < 1.0
@@ -59,8 +80,9 @@ async def test_safe_mode_json_push_and_tempsession_greeting(settings, http, wech
 
 
 async def test_oa_and_mini_program_of_one_app_share_the_cached_token(settings, http, wechat_api):
-    same_app = dataclasses.replace(settings, miniprogram_appid=settings.wechat_appid,
-                                   miniprogram_secret=settings.wechat_secret)
+    same_app = dataclasses.replace(
+        settings, miniprogram_appid=settings.wechat_appid, miniprogram_secret=settings.wechat_secret
+    )
     oa, mini = WeChatInput(same_app), MiniProgramInput(same_app)
     await oa.get_output_channel().send_text_message(OPENID, "工单已办结")
     await mini.get_output_channel().send_text_message(OPENID, "请评价")

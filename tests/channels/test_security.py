@@ -1,5 +1,6 @@
 """Issue 15 on the channel side: who a conversation belongs to, system intents, limits with a polite answer,
 and no message acknowledged and dropped. Each test failed on the channels before issue 15."""
+
 from __future__ import annotations
 
 import asyncio
@@ -37,6 +38,7 @@ async def rest(http, settings, sender, text, **extra):
 
 # --- 1. identity ------------------------------------------------------------------------------------------
 
+
 async def test_rest_needs_the_token_and_cannot_reach_another_channels_conversation(settings, http):
     bot = FakeBot()
     async with rasa_like_server([TokenRestInput(settings)], bot, CHANNEL_PORT):
@@ -58,14 +60,18 @@ async def test_wechat_and_telegram_conversations_are_namespaced(settings, http, 
     async with rasa_like_server([WeChatInput(settings), TelegramInput(settings)], bot, CHANNEL_PORT):
         await oa_pusher(settings).post(http, text_push(OPENID, "你好", 5001))
         chat = private_chat(42)
-        async with http.post(TELEGRAM, json=wire(update(message=message("你好", user(42), chat))),
-                             headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}):
+        async with http.post(
+            TELEGRAM,
+            json=wire(update(message=message("你好", user(42), chat))),
+            headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"},
+        ):
             pass
         assert await wait_until(lambda: len(bot.received) == 2)
     assert sorted(m.sender_id for m in bot.received) == [f"tg:{42}", f"wechat:{OPENID}"]
 
 
 # --- 4. system intents --------------------------------------------------------------------------------------
+
 
 async def test_citizens_cannot_send_system_intents_or_payloads_never_offered(settings, http):
     bot = FakeBot()
@@ -90,10 +96,14 @@ async def test_wechat_typed_system_intents_are_refused_menu_keys_are_taken(setti
         assert reply_text(body) == NOT_A_BUTTON
         _, body, _ = await push.post(http, text_push(OPENID, RATE, 5102))
         assert reply_text(body) == NOT_A_BUTTON
-        await push.post(http, f"<xml>{head}<MsgType>event</MsgType><Event>CLICK</Event>"
-                              f"<EventKey>check_ticket</EventKey></xml>")
-        _, body, _ = await push.post(http, f"<xml>{head}<MsgType>event</MsgType><Event>CLICK</Event>"
-                                           f"<EventKey>EXTERNAL_handback</EventKey></xml>".replace(str(now), str(now + 1)))
+        await push.post(
+            http, f"<xml>{head}<MsgType>event</MsgType><Event>CLICK</Event><EventKey>check_ticket</EventKey></xml>"
+        )
+        _, body, _ = await push.post(
+            http,
+            f"<xml>{head}<MsgType>event</MsgType><Event>CLICK</Event>"
+            f"<EventKey>EXTERNAL_handback</EventKey></xml>".replace(str(now), str(now + 1)),
+        )
         assert reply_text(body) == NOT_A_BUTTON  # not even from a menu
     assert bot.texts() == ["/check_ticket"]
 
@@ -105,14 +115,18 @@ async def test_telegram_forged_callback_data_is_refused(settings, http, telegram
     headers = {"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}
     async with rasa_like_server([TelegramInput(settings)], bot, CHANNEL_PORT):
         for data in ["/EXTERNAL_handback", RATE]:
-            async with http.post(TELEGRAM, json=wire(update(callback_query=callback_query(data, citizen, shown))),
-                                 headers=headers):
+            async with http.post(
+                TELEGRAM, json=wire(update(callback_query=callback_query(data, citizen, shown))), headers=headers
+            ):
                 pass
         async with http.post(TELEGRAM, json=wire(update(message=message("按钮", citizen, chat))), headers=headers):
             pass
         assert await wait_until(lambda: len(telegram_api.sent("sendMessage")) == 3)
-        async with http.post(TELEGRAM, json=wire(update(callback_query=callback_query("/file_complaint", citizen, shown))),
-                             headers=headers):
+        async with http.post(
+            TELEGRAM,
+            json=wire(update(callback_query=callback_query("/file_complaint", citizen, shown))),
+            headers=headers,
+        ):
             pass
         assert await wait_until(lambda: len(telegram_api.sent("sendMessage")) == 4)
     assert [m["text"] for m in telegram_api.sent("sendMessage")][:2] == [NOT_A_BUTTON, NOT_A_BUTTON]
@@ -120,6 +134,7 @@ async def test_telegram_forged_callback_data_is_refused(settings, http, telegram
 
 
 # --- 2. limits ------------------------------------------------------------------------------------------------
+
 
 async def test_long_messages_metadata_and_rates_get_a_polite_answer(settings, http):
     bot = FakeBot()
@@ -169,6 +184,7 @@ async def test_per_ip_rate_on_the_web_chat(channel_redis_url):
 
 # --- 3. nothing lost ------------------------------------------------------------------------------------------
 
+
 class LockedBot(FakeBot):
     """A FakeBot behind Rasa's Redis lock store, as Rasa's Agent.handle_message runs a turn."""
 
@@ -177,8 +193,9 @@ class LockedBot(FakeBot):
         from urllib.parse import urlparse
 
         url = urlparse(redis_url)
-        self.locks = RedisLockStore(host=url.hostname, port=url.port or 6379, db=int(url.path.strip("/") or 0),
-                                    key_prefix="bianmin")
+        self.locks = RedisLockStore(
+            host=url.hostname, port=url.port or 6379, db=int(url.path.strip("/") or 0), key_prefix="bianmin"
+        )
 
     async def __call__(self, message) -> None:
         async with self.locks.lock(message.sender_id):
@@ -190,6 +207,7 @@ async def test_seventy_messages_ten_ms_apart_are_answered_or_told_to_resend(sett
     bot = LockedBot(settings.redis_url, latency=lambda text: 0.05)
     channel = TokenRestInput(settings, Limits(per_conversation=100, queue_depth=20, queue_wait=2.0))
     async with rasa_like_server([channel], bot, CHANNEL_PORT):
+
         async def send(i):
             await asyncio.sleep(i * 0.01)
             return i, await rest(http, settings, "burst", f"第{i}条")
@@ -224,10 +242,12 @@ async def test_guard_queue_bounds_the_wait(channel_redis_url):
         await asyncio.sleep(0.5)
 
     outputs = [CollectingOutputChannel() for _ in range(2)]
-    results = await asyncio.gather(*(guard.handle(UserMessage(f"m{i}", out, "web:q"), slow)
-                                     for i, out in enumerate(outputs)))
+    results = await asyncio.gather(
+        *(guard.handle(UserMessage(f"m{i}", out, "web:q"), slow) for i, out in enumerate(outputs))
+    )
     await redis.close()
     assert len(results) == 2 and set(results) == {None, BUSY}  # one ran, the other waited 0.2 s and was told to resend
     told = [out.messages for out in outputs]
     assert sorted(json.dumps(m, ensure_ascii=False) for m in told) == sorted(
-        ["[]", json.dumps([{"recipient_id": "web:q", "text": BUSY}], ensure_ascii=False)])
+        ["[]", json.dumps([{"recipient_id": "web:q", "text": BUSY}], ensure_ascii=False)]
+    )

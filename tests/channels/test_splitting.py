@@ -1,4 +1,5 @@
 """Long replies are cut where a reader expects a break, and never by changing the text."""
+
 from __future__ import annotations
 
 import re

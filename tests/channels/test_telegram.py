@@ -1,4 +1,5 @@
 """Telegram connector (python-telegram-bot 22) in private chats, against a fake Bot API on 127.0.0.1."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -70,7 +71,9 @@ async def test_buttons_are_an_inline_keyboard_and_callbacks_are_answered(setting
         menu, long_one = telegram_api.sent("sendMessage")
         keyboard = menu["reply_markup"]["inline_keyboard"]
         assert [[b["text"], b["callback_data"]] for row in keyboard for b in row] == [
-            ["咨询问题", "/ask_question"], ["投诉建议", "/file_complaint"]]
+            ["咨询问题", "/ask_question"],
+            ["投诉建议", "/file_complaint"],
+        ]
         long_data = long_one["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
         assert len(long_data.encode()) <= 64
         await post(http, presses("/file_complaint"))

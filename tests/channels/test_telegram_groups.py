@@ -1,5 +1,6 @@
 """Telegram groups: the bot answers only when addressed, keeps one conversation per member, and asks for
 personal data only in a private chat, reached through a deep link."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
@@ -38,7 +39,8 @@ class ComplaintBot(FakeBot):
         if user_message.text == "我要投诉":
             self.received.append(user_message)
             await user_message.output_channel.send_response(
-                user_message.sender_id, {"text": PHONE_QUESTION, "utter_action": "utter_ask_phone"})
+                user_message.sender_id, {"text": PHONE_QUESTION, "utter_action": "utter_ask_phone"}
+            )
             return
         await super().__call__(user_message)
 
@@ -78,7 +80,13 @@ async def test_personal_questions_move_to_a_private_chat_through_a_deep_link(set
         await post(http, in_private(LI, "/start"))  # back to a conversation of the private chat's own
         assert await wait_until(lambda: len(sent("sendMessage")) == 5)
     assert [(int(m["chat_id"]), m["text"]) for m in sent("sendMessage")[1:4]] == [
-        (WANG.id, LINK_EXPIRED), (LI.id, PHONE_QUESTION), (LI.id, "收到：13812345678")]
+        (WANG.id, LINK_EXPIRED),
+        (LI.id, PHONE_QUESTION),
+        (LI.id, "收到：13812345678"),
+    ]
     assert [(m.text, m.sender_id) for m in bot.received] == [
-        ("我要投诉", f"tg:{GROUP}:{LI.id}"), ("13812345678", f"tg:{GROUP}:{LI.id}"), ("/greet", f"tg:{LI.id}")]
+        ("我要投诉", f"tg:{GROUP}:{LI.id}"),
+        ("13812345678", f"tg:{GROUP}:{LI.id}"),
+        ("/greet", f"tg:{LI.id}"),
+    ]
     assert all(PHONE_QUESTION not in m["text"] for m in sent("sendMessage") if int(m["chat_id"]) == GROUP)

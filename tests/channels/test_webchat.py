@@ -1,4 +1,5 @@
 """Web chat page, widget script and the metadata-keeping socket.io channel; the widget in headless Chromium."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,9 +18,15 @@ BASE = f"http://127.0.0.1:{CHANNEL_PORT}"
 
 def web_channels(redis_url):
     credentials = credentials_for_env()["channels.socketio.WebChatSocketInput"]
-    return [WebChatSocketInput(credentials["user_message_evt"], credentials["bot_message_evt"], redis_url=redis_url,
-                               redis_manager=credentials["redis_manager"]),
-            WebChatFiles()]
+    return [
+        WebChatSocketInput(
+            credentials["user_message_evt"],
+            credentials["bot_message_evt"],
+            redis_url=redis_url,
+            redis_manager=credentials["redis_manager"],
+        ),
+        WebChatFiles(),
+    ]
 
 
 class WebClient:
@@ -45,11 +52,12 @@ class WebClient:
 
 async def test_page_widget_demo_and_socketio_client_are_served(http, channel_redis_url):
     async with rasa_like_server(web_channels(channel_redis_url), FakeBot(), CHANNEL_PORT):
-        for path, marker, kind in [("/webhooks/webchat/", 'src="widget.js" data-mode="page"', "text/html"),
-                                   ("/webhooks/webchat/demo", "<script src=\"widget.js\"></script>", "text/html"),
-                                   ("/webhooks/webchat/widget.js", "session_request", "javascript"),
-                                   ("/webhooks/webchat/socket.io.min.js", "Released under the MIT License",
-                                    "javascript")]:
+        for path, marker, kind in [
+            ("/webhooks/webchat/", 'src="widget.js" data-mode="page"', "text/html"),
+            ("/webhooks/webchat/demo", '<script src="widget.js"></script>', "text/html"),
+            ("/webhooks/webchat/widget.js", "session_request", "javascript"),
+            ("/webhooks/webchat/socket.io.min.js", "Released under the MIT License", "javascript"),
+        ]:
             async with http.get(BASE + path) as response:
                 assert response.status == 200, path
                 assert kind in response.headers["Content-Type"]
@@ -71,7 +79,11 @@ async def test_socketio_keeps_agent_and_handoff_metadata(channel_redis_url):
         assert await wait_until(lambda: len(citizen.received) == 3)
         await citizen.close()
     received = citizen.received
-    assert received[0]["quick_replies"][1] == {"content_type": "text", "title": "投诉建议", "payload": "/file_complaint"}
+    assert received[0]["quick_replies"][1] == {
+        "content_type": "text",
+        "title": "投诉建议",
+        "payload": "/file_complaint",
+    }
     assert received[1] == {"text": "您好，我是客服小王。", "metadata": {"agent": "小王"}}
     assert received[2] == {"custom": {"handoff": "taken"}}
     assert conversation == "web:" + token.split(".")[0]
@@ -91,7 +103,9 @@ async def test_a_socket_only_joins_the_session_it_was_issued(channel_redis_url):
         random_part = token.split(".")[0]
         # made-up ids, the victim's conversation id, its random part, a forged signature: all get a new session
         for claimed in ["web-session-1", victims_conversation, random_part, random_part + ".forged", None]:
-            issued = await attacker.connect(claimed) if claimed == "web-session-1" else await _rerequest(attacker, claimed)
+            issued = (
+                await attacker.connect(claimed) if claimed == "web-session-1" else await _rerequest(attacker, claimed)
+            )
             assert issued != token and issued.count(".") == 1
         await attacker.says("我是谁", session_id=token)  # a message claiming the victim's session stays the attacker's
         assert await wait_until(lambda: len(bot.received) == 2)

@@ -1,4 +1,5 @@
 """WeChat Official Account connector against a fake WeChat API, with pushes built as WeChat builds them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -114,15 +115,27 @@ async def test_events_voice_location_and_images(settings, http, wechat_api):
     head = f"<ToUserName>gh_bianmin</ToUserName><FromUserName>{OPENID}</FromUserName><CreateTime>{now}</CreateTime>"
     async with rasa_like_server([WeChatInput(settings)], bot, CHANNEL_PORT):
         _, welcome, _ = await push.post(http, f"<xml>{head}<MsgType>event</MsgType><Event>subscribe</Event></xml>")
-        await push.post(http, f"<xml>{head.replace(str(now), str(now + 1))}<MsgType>event</MsgType>"
-                              f"<Event>CLICK</Event><EventKey>check_ticket</EventKey></xml>")
-        await push.post(http, f"<xml>{head}<MsgType>voice</MsgType><MediaId>m1</MediaId><Format>amr</Format>"
-                              f"<Recognition><![CDATA[小区停水了]]></Recognition><MsgId>1011</MsgId></xml>")
-        await push.post(http, f"<xml>{head}<MsgType>location</MsgType><Location_X>30.27</Location_X>"
-                              f"<Location_Y>120.15</Location_Y><Scale>15</Scale><Label><![CDATA[西湖区文三路]]></Label>"
-                              f"<MsgId>1012</MsgId></xml>")
-        _, image, _ = await push.post(http, f"<xml>{head}<MsgType>image</MsgType><PicUrl>http://x/y.jpg</PicUrl>"
-                                            f"<MediaId>m2</MediaId><MsgId>1013</MsgId></xml>")
+        await push.post(
+            http,
+            f"<xml>{head.replace(str(now), str(now + 1))}<MsgType>event</MsgType>"
+            f"<Event>CLICK</Event><EventKey>check_ticket</EventKey></xml>",
+        )
+        await push.post(
+            http,
+            f"<xml>{head}<MsgType>voice</MsgType><MediaId>m1</MediaId><Format>amr</Format>"
+            f"<Recognition><![CDATA[小区停水了]]></Recognition><MsgId>1011</MsgId></xml>",
+        )
+        await push.post(
+            http,
+            f"<xml>{head}<MsgType>location</MsgType><Location_X>30.27</Location_X>"
+            f"<Location_Y>120.15</Location_Y><Scale>15</Scale><Label><![CDATA[西湖区文三路]]></Label>"
+            f"<MsgId>1012</MsgId></xml>",
+        )
+        _, image, _ = await push.post(
+            http,
+            f"<xml>{head}<MsgType>image</MsgType><PicUrl>http://x/y.jpg</PicUrl>"
+            f"<MediaId>m2</MediaId><MsgId>1013</MsgId></xml>",
+        )
     assert bot.texts() == ["/greet", "/check_ticket", "小区停水了", "西湖区文三路"]
     assert bot.received[3].metadata["location"]["latitude"] == "30.27"
     assert reply_text(welcome).startswith("您好，这里是12345便民服务热线。\n回复1：咨询问题")
@@ -147,7 +160,9 @@ async def test_long_answer_is_split_between_passive_reply_and_api(settings, http
 
 async def test_output_channel_sends_agent_replies_through_the_api(settings, wechat_api):
     channel = WeChatInput(settings)
-    await channel.get_output_channel().send_response(CONVERSATION, {"text": "【人工客服】您好，我是客服小王。", "agent": "小王"})
+    await channel.get_output_channel().send_response(
+        CONVERSATION, {"text": "【人工客服】您好，我是客服小王。", "agent": "小王"}
+    )
     assert wechat_api.texts_to(OPENID) == ["【人工客服】您好，我是客服小王。"]
     await channel.api.close()
 
@@ -168,7 +183,6 @@ async def test_access_token_is_shared_through_redis_and_refreshed_once(settings,
     for api in (first, second):
         await api.close()
         await api.redis.close()
-
 
 
 async def test_malformed_signed_push_gets_a_polite_success_not_an_error(settings, http, wechat_api):

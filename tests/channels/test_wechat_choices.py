@@ -1,5 +1,6 @@
 """Numbered choices are bound to the latest bot message with buttons: a number typed later, after a message
 without buttons, after the window, or while an agent holds the conversation stays the citizen's number."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """The 5-second rule under overload: a burst of pushes whose turns block the event loop (as Rasa's model
 prediction does) is answered in time, every message exactly once (passive reply or customer-service API)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,8 +23,9 @@ def push_burst(push):
 
     async def burst():
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-            return await asyncio.gather(*(push.post(http, text_push(f"oBurst{i:03d}", f"问题{i}", 6000 + i))
-                                          for i in range(BURST)))
+            return await asyncio.gather(
+                *(push.post(http, text_push(f"oBurst{i:03d}", f"问题{i}", 6000 + i)) for i in range(BURST))
+            )
 
     return asyncio.to_thread(asyncio.run, burst())
 

@@ -1,4 +1,5 @@
 """Safe mode cannot be bypassed with a plaintext push, and a stale timestamp is refused in every mode."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,8 +44,10 @@ async def test_stale_timestamps_are_refused_in_every_mode(settings, http, wechat
     bot = FakeBot()
     mini_url = f"http://127.0.0.1:{CHANNEL_PORT}/webhooks/miniprogram/webhook"
     for account, aes in [(settings, False), (safe, True)]:
-        oa, mini = oa_pusher(account, aes), WeChatPusher(mini_url, account.miniprogram_token,
-                                                         account.miniprogram_appid, AES_KEY if aes else "")
+        oa, mini = (
+            oa_pusher(account, aes),
+            WeChatPusher(mini_url, account.miniprogram_token, account.miniprogram_appid, AES_KEY if aes else ""),
+        )
         async with rasa_like_server([WeChatInput(account), MiniProgramInput(account)], bot, CHANNEL_PORT) as base:
             for push in (oa, mini):
                 query, body = push.request(text_push(OPENID, "重放", 5005), aes=aes, timestamp=DAY_AGO)

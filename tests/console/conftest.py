@@ -17,7 +17,12 @@ from bot.settings import load
 from console.accounts import Accounts
 from console.app import create_app
 
-RASA_PORT, TICKETS_PORT, CONSOLE_PORT, SECOND_CONSOLE_PORT = 24201, 24202, 24203, 24204  # below the ephemeral range (32768-60999)
+RASA_PORT, TICKETS_PORT, CONSOLE_PORT, SECOND_CONSOLE_PORT = (
+    24201,
+    24202,
+    24203,
+    24204,
+)  # below the ephemeral range (32768-60999)
 TOKEN = "console-test-token"
 PASSWORD = "correct horse 42"
 

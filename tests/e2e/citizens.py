@@ -1,4 +1,5 @@
 """Citizens that talk to the running stack: over socket.io, as the web widget does."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +22,9 @@ class SocketCitizen:
         await self.received.put((time.monotonic(), data))
 
     async def connect(self, rasa_url: str) -> None:
-        await self.client.connect(rasa_url, socketio_path="/socket.io", transports=["polling"])  # engineio 4.15 websocket client needs aiohttp>=3.10
+        await self.client.connect(
+            rasa_url, socketio_path="/socket.io", transports=["polling"]
+        )  # engineio 4.15 websocket client needs aiohttp>=3.10
         confirmed: asyncio.Queue = asyncio.Queue()
         self.client.on("session_confirm", confirmed.put)
         await self.client.emit("session_request", {})

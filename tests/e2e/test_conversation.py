@@ -1,4 +1,5 @@
 """A citizen talks to the real stack over the REST channel, exactly as a new user would."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,9 @@ class Citizen:
 
     async def says(self, text: str) -> str:
         """Sends one message; returns all reply texts and button titles joined."""
-        async with self.session.post(self.url, json={"sender": self.sender, "message": text},
-                                     headers=self.headers) as response:
+        async with self.session.post(
+            self.url, json={"sender": self.sender, "message": text}, headers=self.headers
+        ) as response:
             assert response.status == 200
             replies = await response.json()
         parts = []
@@ -46,7 +48,9 @@ def ticket_rows(database_url: str, number: str) -> list:
     with engine.connect() as connection:
         for table in metadata.tables.values():
             if "number" in table.c:
-                rows += [dict(row._mapping) for row in connection.execute(table.select().where(table.c.number == number))]
+                rows += [
+                    dict(row._mapping) for row in connection.execute(table.select().where(table.c.number == number))
+                ]
     engine.dispose()
     return rows
 
@@ -166,8 +170,10 @@ async def wait_for_rows(database_url: str, words: str, timeout: float) -> list:
         while True:
             with engine.connect() as connection:
                 table = sqlalchemy.Table("tickets", sqlalchemy.MetaData(), autoload_with=connection)
-                rows = [dict(r._mapping) for r in connection.execute(
-                    table.select().where(table.c.description.contains(words)))]
+                rows = [
+                    dict(r._mapping)
+                    for r in connection.execute(table.select().where(table.c.description.contains(words)))
+                ]
             if rows or asyncio.get_running_loop().time() > deadline:
                 return rows
             await asyncio.sleep(1)
@@ -192,11 +198,19 @@ async def test_a_status_change_reaches_the_citizen_who_then_rates_it(stack):
         await citizen.says("你好")
         await citizen.hears("有什么可以帮您")
         tickets = TicketClient(stack.tickets_url, stack.tickets_token)
-        ticket = await tickets.create_ticket({
-            "client_ref": citizen.session_id, "category": "城乡建设", "description": "小区路灯坏了一个月没人修",
-            "district": "河北区", "address": "某某小区", "name": "孙女士", "phone": "13612345678",
-            "channel": "socketio", "sender_id": citizen.session_id,
-        })
+        ticket = await tickets.create_ticket(
+            {
+                "client_ref": citizen.session_id,
+                "category": "城乡建设",
+                "description": "小区路灯坏了一个月没人修",
+                "district": "河北区",
+                "address": "某某小区",
+                "name": "孙女士",
+                "phone": "13612345678",
+                "channel": "socketio",
+                "sender_id": citizen.session_id,
+            }
+        )
         await tickets.set_status(ticket["number"], "已办结", "路灯已修复")
         _, notice = await citizen.hears("有新进展", timeout=30)
         assert ticket["number"] in notice["text"] and "已办结" in notice["text"]

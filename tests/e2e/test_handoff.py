@@ -3,6 +3,7 @@ takes over in the console, they talk, the agent hands back and the bot answers a
 
 Prints the two latencies docs/console.md records (citizen's "转人工" -> row in the open console queue;
 agent's reply -> the citizen's socket.io client)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,7 +25,11 @@ AGENT, PASSWORD = "e2e-agent", "e2e agent password"
 def agent_account(stack):
     result = subprocess.run(
         [sys.executable, "-m", "stack.cli", "agents", "add", AGENT, "--password", PASSWORD, "--display-name", "小周"],
-        cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0 or "already exists" in result.stderr, result.stderr
     return AGENT
@@ -47,7 +52,9 @@ async def test_agent_takes_over_talks_and_hands_back(stack, browser, agent_accou
         row = f"tr[data-id='{citizen.session_id}']"
         await page.wait_for_selector(row, timeout=10000)
         shown_at, queue_latency = time.time(), time.monotonic() - asked
-        queued_at = float(redis.Redis.from_url(stack.redis_url).hget(f"bianmin:handoff:conv:{citizen.session_id}", "queued_at"))
+        queued_at = float(
+            redis.Redis.from_url(stack.redis_url).hget(f"bianmin:handoff:conv:{citizen.session_id}", "queued_at")
+        )
         console_latency = shown_at - queued_at
         told_at, _ = await citizen.hears("已为您转接人工客服")
         bot_latency = told_at - asked
@@ -65,7 +72,9 @@ async def test_agent_takes_over_talks_and_hands_back(stack, browser, agent_accou
         await citizen.says("南开区阳光小区，暖气片一直是凉的")
         await page.wait_for_selector("#transcript :text('阳光小区')", timeout=10000)
         await asyncio.sleep(1.0)
-        assert not [m for m in citizen.drain() if "阳光小区" not in (m.get("text") or "")], "the bot answered while paused"
+        assert not [m for m in citizen.drain() if "阳光小区" not in (m.get("text") or "")], (
+            "the bot answered while paused"
+        )
         await page.screenshot(path=str(stack.var_dir / "console.png"))  # docs/console.png is a copy of one
 
         await page.click("#handback")
@@ -79,8 +88,10 @@ async def test_agent_takes_over_talks_and_hands_back(stack, browser, agent_accou
     finally:
         await citizen.client.disconnect()
         await page.close()
-    print(f"\nhandoff latency: citizen '转人工' -> console queue row {queue_latency * 1000:.0f} ms "
-          f"(queued in Redis -> row {console_latency * 1000:.0f} ms; citizen told 'queued' after {bot_latency * 1000:.0f} ms); "
-          f"agent reply -> citizen {reply_latency * 1000:.0f} ms")
+    print(
+        f"\nhandoff latency: citizen '转人工' -> console queue row {queue_latency * 1000:.0f} ms "
+        f"(queued in Redis -> row {console_latency * 1000:.0f} ms; citizen told 'queued' after {bot_latency * 1000:.0f} ms); "
+        f"agent reply -> citizen {reply_latency * 1000:.0f} ms"
+    )
     # live, without reloading (the figures themselves are measured in docs/console.md, not asserted tightly)
     assert console_latency < 5.0 and reply_latency < 5.0

@@ -1,4 +1,5 @@
 """The embeddable widget on its demo page, in headless Chromium, against the real stack."""
+
 from __future__ import annotations
 
 PHONE = {"width": 375, "height": 740}

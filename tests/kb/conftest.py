@@ -1,4 +1,5 @@
 """Fixtures of the knowledge-base tests: the real faq/ base and temporary faq directories."""
+
 from __future__ import annotations
 
 from pathlib import Path

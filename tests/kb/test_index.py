@@ -1,4 +1,5 @@
 """The inverted index itself: single-character damping and taking documents back out for a rebuild."""
+
 from __future__ import annotations
 
 import numpy as np

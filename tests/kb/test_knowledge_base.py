@@ -1,4 +1,5 @@
 """Loading, validation, filtering and auto-reload of knowledge bases built from temporary faq dirs."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,8 +38,12 @@ def write(directory: Path, name: str, text: str, bump: int = 0) -> Path:
 
 
 def test_channel_limited_entry_only_on_its_channels(faq_dir: Path):
-    write(faq_dir, "a.yml", entry_yaml("photo_upload", "微信里怎么上传照片", "点加号选择照片。", "  channels: [wechat]\n")
-          + entry_yaml("heating", "暖气不热怎么办", "先排气。"))
+    write(
+        faq_dir,
+        "a.yml",
+        entry_yaml("photo_upload", "微信里怎么上传照片", "点加号选择照片。", "  channels: [wechat]\n")
+        + entry_yaml("heating", "暖气不热怎么办", "先排气。"),
+    )
     kb = KnowledgeBase.from_dir(faq_dir)
     assert kb.search("怎么上传照片", channel="wechat")[0].entry.id == "photo_upload"
     assert all(hit.entry.id != "photo_upload" for hit in kb.search("怎么上传照片", channel="telegram"))
@@ -55,17 +60,22 @@ def test_dates_hide_expired_and_future_entries(faq_dir: Path):
     assert kb.get("season") is not None  # still known by id (buttons of an earlier suggestion)
 
 
-@pytest.mark.parametrize("text, message", [
-    (entry_yaml("a", "问题", "回答") + entry_yaml("a", "别的问题", "回答"), "entry 2 (id a): duplicate id"),
-    ("- id: a\n  questions: [问题]\n  category: 城乡建设\n  source: s\n  reviewed: 2026-01-01\n",
-     "entry 1 (id a): missing answer"),
-    (entry_yaml("a", "问题", "回答").replace("城乡建设", "天气"), "unknown category '天气'"),
-    (entry_yaml("a", "问题", "回答").replace("2026-01-01", "yesterday"), "`reviewed` must be a date"),
-    (entry_yaml("a", "问题", "回答") + "  answr: typo\n", "unknown field(s) answr"),
-    ("id: a\n", "must be a YAML list of entries"),
-    ("- [unclosed\n", "cannot read the file"),
-    (entry_yaml("Bad Id", "问题", "回答"), "`id` must be lower-case"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (entry_yaml("a", "问题", "回答") + entry_yaml("a", "别的问题", "回答"), "entry 2 (id a): duplicate id"),
+        (
+            "- id: a\n  questions: [问题]\n  category: 城乡建设\n  source: s\n  reviewed: 2026-01-01\n",
+            "entry 1 (id a): missing answer",
+        ),
+        (entry_yaml("a", "问题", "回答").replace("城乡建设", "天气"), "unknown category '天气'"),
+        (entry_yaml("a", "问题", "回答").replace("2026-01-01", "yesterday"), "`reviewed` must be a date"),
+        (entry_yaml("a", "问题", "回答") + "  answr: typo\n", "unknown field(s) answr"),
+        ("id: a\n", "must be a YAML list of entries"),
+        ("- [unclosed\n", "cannot read the file"),
+        (entry_yaml("Bad Id", "问题", "回答"), "`id` must be lower-case"),
+    ],
+)
 def test_invalid_file_is_a_clear_error(faq_dir: Path, text, message):
     path = write(faq_dir, "broken.yml", text)
     with pytest.raises(FaqError) as error:
@@ -94,11 +104,21 @@ def test_shared_instance_follows_edits_without_restart(faq_dir: Path, monkeypatc
     assert kb.search("暖气不热")[0].entry.answer == "请先排气。"
     analysed = {}
     original = kb_package.knowledge_base._analyse
-    monkeypatch.setattr(kb_package.knowledge_base, "_analyse", lambda stamp, entries, meaning: analysed.setdefault(
-        entries[0].id if entries else "", original(stamp, entries, meaning)))
+    monkeypatch.setattr(
+        kb_package.knowledge_base,
+        "_analyse",
+        lambda stamp, entries, meaning: analysed.setdefault(
+            entries[0].id if entries else "", original(stamp, entries, meaning)
+        ),
+    )
 
-    write(faq_dir, "heating.yml", entry_yaml("heating", "暖气不热怎么办", "请先检查截门，再排气。")
-          + entry_yaml("heating_fee", "暖气费怎么交", "到供热单位缴费。"), bump=5)
+    write(
+        faq_dir,
+        "heating.yml",
+        entry_yaml("heating", "暖气不热怎么办", "请先检查截门，再排气。")
+        + entry_yaml("heating_fee", "暖气费怎么交", "到供热单位缴费。"),
+        bump=5,
+    )
     assert kb.search("暖气不热")[0].entry.answer == "请先排气。"  # checked at most every RELOAD_INTERVAL
     time.sleep(RELOAD_INTERVAL + 0.2)
     assert kb.search("暖气不热")[0].entry.answer == "请先检查截门，再排气。"

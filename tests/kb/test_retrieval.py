@@ -1,4 +1,5 @@
 """Retrieval quality of the real knowledge base: phrasings, synonyms, typos, decisions, bad input."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,13 +12,16 @@ from bot.kb.text import normalise
 WINTER = dt.date(2026, 12, 1)
 
 
-@pytest.mark.parametrize("question", [
-    "暖气不热怎么办",
-    "家里暖气片冰凉的，一点都不热",
-    "供暖了屋里还是很冷，温度上不来",
-    "俺家的采暖不太热咋整",
-    "暖气片上面热下面凉",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "暖气不热怎么办",
+        "家里暖气片冰凉的，一点都不热",
+        "供暖了屋里还是很冷，温度上不来",
+        "俺家的采暖不太热咋整",
+        "暖气片上面热下面凉",
+    ],
+)
 def test_heating_phrasings_answer_with_the_checklist(real_kb: KnowledgeBase, question):
     hits = real_kb.search(question, today=WINTER)
     assert hits[0].entry.id == "heating_not_warm"
@@ -36,8 +40,14 @@ def test_scores_are_confidences_best_first(real_kb: KnowledgeBase):
 def test_vague_query_suggests(real_kb: KnowledgeBase):
     hits = real_kb.search("暖气", today=WINTER)
     assert real_kb.decide(hits) == "suggest"
-    assert {hit.entry.id for hit in hits} <= {"heating_not_warm", "heating_season_start", "heating_fee",
-                                               "heating_hardship_subsidy", "heating_leak", "heating_stop_apply"}
+    assert {hit.entry.id for hit in hits} <= {
+        "heating_not_warm",
+        "heating_season_start",
+        "heating_fee",
+        "heating_hardship_subsidy",
+        "heating_leak",
+        "heating_stop_apply",
+    }
 
 
 @pytest.mark.parametrize("text", ["", "   ", "😂😂😂", "🙂", "asdkjh qwe", "。。。？？", "123456789", "\x00\n\t"])
@@ -74,8 +84,9 @@ def test_every_entry_is_valid_and_finds_itself(real_kb: KnowledgeBase):
         assert hits and hits[0].entry.id == entry.id, entry.id
 
 
-@pytest.mark.parametrize("question", ["今天天气怎么样", "火星上有没有水", "比特币现在多少钱一个",
-                                      "帮我写一首诗", "我的猫不吃猫粮怎么回事"])
+@pytest.mark.parametrize(
+    "question", ["今天天气怎么样", "火星上有没有水", "比特币现在多少钱一个", "帮我写一首诗", "我的猫不吃猫粮怎么回事"]
+)
 def test_off_topic_questions_get_none(real_kb: KnowledgeBase, question):
     # chance matches of single characters or function words (今天, 多少, 水) must not reach a suggestion
     assert real_kb.decide(real_kb.search(question, today=WINTER)) == "none"
@@ -85,4 +96,3 @@ def test_colloquial_words_meet_their_standard_form():
     assert normalise("暖气咋不热，啥时候修") == normalise("暖气怎么不热，什么时候修")
     assert normalise("俺家娃上学") == normalise("我家孩子上学")
     assert normalise("礼拜天开门吗") == normalise("周日开门吗")
-

@@ -1,5 +1,6 @@
 """Sentence vectors in retrieval: meaning without shared words, questions that never run the model, the
 vector cache, the fallback."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,14 @@ DAY = dt.date(2026, 12, 1)
 
 
 def entry(entry_id: str, *questions: str) -> Entry:
-    return Entry(id=entry_id, questions=list(questions), answer="测试答案。", category="劳动和社会保障",
-                 source="测试", reviewed=DAY)
+    return Entry(
+        id=entry_id,
+        questions=list(questions),
+        answer="测试答案。",
+        category="劳动和社会保障",
+        source="测试",
+        reviewed=DAY,
+    )
 
 
 ENTRIES = [

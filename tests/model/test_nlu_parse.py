@@ -1,10 +1,11 @@
 """The trained model reads citizens' messages as intended, including the awkward ones."""
+
 from __future__ import annotations
 
 import pytest
 
-from stack.training import ensure_model
 from bot.settings import load
+from stack.training import ensure_model
 
 
 @pytest.fixture(scope="module")

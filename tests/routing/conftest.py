@@ -3,6 +3,7 @@
 Training takes tens of seconds, so a test that only needs a Router over data/routing (or an unchanged
 copy of it: the model's cache key is the content, not the path) starts from a seeded cache and loads.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -47,11 +48,21 @@ UNSEEN_COURIER = "快递员把包裹放驿站不通知，第99次了，顺丰客
 def courier_history(rows: int = 60) -> list:
     """A generated hotline history (JSON lines records) whose hotline files courier complaints under 商贸旅游,
     where the project's examples put them under 交通运输, plus a few ordinary rows."""
-    companies, troubles = ["顺丰", "圆通", "中通", "申通", "韵达", "极兔"], [
-        "快递员把包裹放驿站不通知", "快递包裹丢了不赔", "快递柜超时收费", "快递员不送上门还要加钱", "寄件被多收运费"]
-    records = [{"title": f"{companies[n % 6]}快递投诉", "text": f"{troubles[n % 5]}，第{n}次了，{companies[n % 6]}客服不处理",
-                "category": "商贸旅游"} for n in range(rows)]
-    records += [{"title": "暖气不热", "text": f"{n}号楼暖气不热，室温只有十四度", "category": "城乡建设"} for n in range(10)]
+    companies, troubles = (
+        ["顺丰", "圆通", "中通", "申通", "韵达", "极兔"],
+        ["快递员把包裹放驿站不通知", "快递包裹丢了不赔", "快递柜超时收费", "快递员不送上门还要加钱", "寄件被多收运费"],
+    )
+    records = [
+        {
+            "title": f"{companies[n % 6]}快递投诉",
+            "text": f"{troubles[n % 5]}，第{n}次了，{companies[n % 6]}客服不处理",
+            "category": "商贸旅游",
+        }
+        for n in range(rows)
+    ]
+    records += [
+        {"title": "暖气不热", "text": f"{n}号楼暖气不热，室温只有十四度", "category": "城乡建设"} for n in range(10)
+    ]
     return records
 
 

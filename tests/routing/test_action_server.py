@@ -1,4 +1,5 @@
 """End to end: the running action server (`python -m actions`) routes with a newly learned model, no restart."""
+
 from __future__ import annotations
 
 import json
@@ -39,12 +40,28 @@ def forms() -> dict:
 def predicted_category(port: int) -> str:
     """The category action_start_complaint predicts for a courier complaint, through the server's webhook."""
     message = f"我要投诉，{UNSEEN_COURIER}"
-    tracker = {"sender_id": "routing-test", "slots": {}, "latest_message": {"text": message, "entities": [], "intent": {}},
-               "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None}
-    body = json.dumps({"next_action": "action_start_complaint", "sender_id": "routing-test", "tracker": tracker,
-                       "domain": {"forms": forms()}, "version": "3.6.0"}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
+    tracker = {
+        "sender_id": "routing-test",
+        "slots": {},
+        "latest_message": {"text": message, "entities": [], "intent": {}},
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": None,
+    }
+    body = json.dumps(
+        {
+            "next_action": "action_start_complaint",
+            "sender_id": "routing-test",
+            "tracker": tracker,
+            "domain": {"forms": forms()},
+            "version": "3.6.0",
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         events = json.loads(response.read())["events"]
     values = [e["value"] for e in events if e.get("event") == "slot" and e.get("name") == "predicted_category"]
@@ -54,10 +71,18 @@ def predicted_category(port: int) -> str:
 def test_the_action_server_serves_a_new_model_without_restart(tmp_path, seeded_cache, learned_cache, redis_url):
     shutil.copytree(seeded_cache, tmp_path / "routing")  # the zero-shot model, already trained
     port = unused_port()
-    env = dict(os.environ, BIANMIN_VAR_DIR=str(tmp_path), BIANMIN_ACTIONS_PORT=str(port), REDIS_URL=redis_url,
-               BIANMIN_EMBEDDINGS_CACHE=str(load().embeddings_cache), BIANMIN_TICKETS_URL="http://127.0.0.1:9")
+    env = dict(
+        os.environ,
+        BIANMIN_VAR_DIR=str(tmp_path),
+        BIANMIN_ACTIONS_PORT=str(port),
+        REDIS_URL=redis_url,
+        BIANMIN_EMBEDDINGS_CACHE=str(load().embeddings_cache),
+        BIANMIN_TICKETS_URL="http://127.0.0.1:9",
+    )
     log = (tmp_path / "actions.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "actions"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "actions"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         _serve_and_learn(server, port, tmp_path, learned_cache)
     except Exception:

@@ -1,4 +1,5 @@
 """The history benchmark's helpers: leaving out repeats of labelled messages, the gate, the report section."""
+
 from __future__ import annotations
 
 from bench.routing.history import SECTION, gate_share, repeats_of_labelled, write_section
@@ -6,10 +7,17 @@ from bot.routing.history import HistoryRow
 
 
 def test_rows_repeating_a_labelled_message_are_found():
-    labelled = [{"title": "小区暖气不热", "text": "我家住在幸福小区三号楼，今年冬天暖气一直不热，室温只有十四度，供热公司也不来人。"}]
+    labelled = [
+        {
+            "title": "小区暖气不热",
+            "text": "我家住在幸福小区三号楼，今年冬天暖气一直不热，室温只有十四度，供热公司也不来人。",
+        }
+    ]
     rows = [
         HistoryRow("小区暖气不热", "完全不同的内容", "城乡建设"),  # the same title
-        HistoryRow("另一个标题", "我家住在幸福小区三号楼，今年冬天暖气一直不热，室温只有十四度，供热公司也不来人！", "城乡建设"),
+        HistoryRow(
+            "另一个标题", "我家住在幸福小区三号楼，今年冬天暖气一直不热，室温只有十四度，供热公司也不来人！", "城乡建设"
+        ),
         HistoryRow("公交太少", "我们村到镇上一天只有两班公交车，希望增加班次。", "交通运输"),
     ]
     assert repeats_of_labelled(rows, labelled) == [0, 1]
@@ -23,7 +31,9 @@ def test_the_gate_share_is_the_lowest_threshold_at_the_precision():
 
 def test_the_section_replaces_its_earlier_version_and_keeps_the_rest(tmp_path):
     report = tmp_path / "REPORT.md"
-    report.write_text("# Routing benchmark\n\nzero-shot figures\n\n## Labelling conventions\n\nrules\n", encoding="utf-8")
+    report.write_text(
+        "# Routing benchmark\n\nzero-shot figures\n\n## Labelling conventions\n\nrules\n", encoding="utf-8"
+    )
     write_section(f"{SECTION}\n\nfirst run\n", report)
     write_section(f"{SECTION}\n\nsecond run\n", report)
     text = report.read_text(encoding="utf-8")

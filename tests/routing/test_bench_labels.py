@@ -1,4 +1,5 @@
 """The benchmark's labelled sets: valid, disjoint, large enough per category, and filtered by sample."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """`bianmin classify`: JSON lines in, one JSON line out per input, errors reported per line."""
+
 from __future__ import annotations
 
 import io
@@ -21,7 +22,9 @@ def run(router, lines):
 
 
 def test_routes_each_line_and_reports_malformed_ones(router):
-    long_text = ("尊敬的领导：我家住在某小区，今年冬天暖气一直不热，室温只有十五度。" + "家里老人孩子冻得感冒，" * 500)[:5000]
+    long_text = ("尊敬的领导：我家住在某小区，今年冬天暖气一直不热，室温只有十五度。" + "家里老人孩子冻得感冒，" * 500)[
+        :5000
+    ]
     assert len(long_text) == 5000
     lines = [
         json.dumps({"id": "1", "title": "暖气不热", "text": "家里才十五度"}, ensure_ascii=False),
@@ -64,13 +67,20 @@ def test_bianmin_classify_command(tmp_path, seeded_cache):
     # a fresh var dir holding the trained model, with the warm embedding cache of the project's texts
     shutil.copytree(seeded_cache, tmp_path / "routing")
     env = dict(os.environ, BIANMIN_VAR_DIR=str(tmp_path), BIANMIN_EMBEDDINGS_CACHE=str(load().embeddings_cache))
-    stdin = "\n".join([
-        json.dumps({"id": "a", "title": "孩子入学", "text": "户口在学区内，小学却说没有学位"}, ensure_ascii=False),
-        "oops",
-    ])
+    stdin = "\n".join(
+        [
+            json.dumps({"id": "a", "title": "孩子入学", "text": "户口在学区内，小学却说没有学位"}, ensure_ascii=False),
+            "oops",
+        ]
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "stack.cli", "classify"], input=stdin, capture_output=True, text=True,
-        cwd=ROOT, env=env, timeout=120,
+        [sys.executable, "-m", "stack.cli", "classify"],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     first, second = [json.loads(line) for line in done.stdout.splitlines()]

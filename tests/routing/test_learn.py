@@ -1,5 +1,6 @@
 """`bianmin routing learn`: a model learned from history changes the routes of a running Router, keeps the
 second level and the department inside the learned top level, and goes away with its file."""
+
 from __future__ import annotations
 
 import io
@@ -8,8 +9,10 @@ import shutil
 
 import pytest
 
-from bot.routing import Router, department_for, router as router_module
-from bot.routing.learn_cli import HISTORY_FILE, main as learn
+from bot.routing import Router, department_for
+from bot.routing import router as router_module
+from bot.routing.learn_cli import HISTORY_FILE
+from bot.routing.learn_cli import main as learn
 from bot.routing.learned import LEARNED_FILE
 from bot.routing.taxonomy import DATA_DIR
 

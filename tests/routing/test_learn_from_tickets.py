@@ -1,4 +1,5 @@
 """Dispatchers' corrections reach the next `bianmin routing learn --from-tickets`."""
+
 from __future__ import annotations
 
 import shutil

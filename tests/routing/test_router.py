@@ -1,4 +1,5 @@
 """Routing of complaints: categories, departments from the editable table, confidence, the model cache."""
+
 from __future__ import annotations
 
 import copy
@@ -109,10 +110,13 @@ def test_changed_examples_retrain_and_replace_the_cached_model(tmp_path, seeded_
     assert new not in old
 
 
-@pytest.mark.parametrize("title,text,category", [
-    ("人才购房补贴迟迟未发放", "我通过人才新政落户，提交了购房补贴申请，审核通过几个月了还没到账", "城乡建设"),
-    ("种粮补贴没有发到手", "我家承包了三十亩田种水稻，今年的农业补贴一直没有发放", "农村农业"),
-])
+@pytest.mark.parametrize(
+    "title,text,category",
+    [
+        ("人才购房补贴迟迟未发放", "我通过人才新政落户，提交了购房补贴申请，审核通过几个月了还没到账", "城乡建设"),
+        ("种粮补贴没有发到手", "我家承包了三十亩田种水稻，今年的农业补贴一直没有发放", "农村农业"),
+    ],
+)
 def test_subsidies_go_to_the_department_of_their_kind(router, title, text, category):
     assert router.classify(text, title=title).category == category
 

@@ -1,5 +1,6 @@
 """The supervisor's endpoint: Rasa's action calls pass through; while the action server is away the
 citizen gets one short notice per message, and a form's validation call undoes what the message filled."""
+
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
@@ -14,8 +15,12 @@ DOWN_URL = "http://127.0.0.1:9/webhook"  # discard port: nothing listens
 
 
 def call(action: str, events: list, message_id: str = "m1") -> dict:
-    return {"next_action": action, "sender_id": "c1", "domain": {"slots": {"phone": {"initial_value": None}}},
-            "tracker": {"sender_id": "c1", "latest_message": {"message_id": message_id}, "events": events}}
+    return {
+        "next_action": action,
+        "sender_id": "c1",
+        "domain": {"slots": {"phone": {"initial_value": None}}},
+        "tracker": {"sender_id": "c1", "latest_message": {"message_id": message_id}, "events": events},
+    }
 
 
 FORM_TURN = [
@@ -81,7 +86,10 @@ async def test_calls_and_rejections_pass_through_unchanged():
 
     server = web.Application()
     server.router.add_post("/webhook", actions)
-    async with serving(server) as action_server, serving(create_app(f"{action_server}/webhook", status_report)) as gateway:
+    async with (
+        serving(server) as action_server,
+        serving(create_app(f"{action_server}/webhook", status_report)) as gateway,
+    ):
         status, answer = await post(f"{gateway}/webhook", call("action_answer_faq", []))
         assert status == 200 and answer["responses"] == [{"text": "暖气不热请先排气"}]
         status, rejected = await post(f"{gateway}/webhook", call("validate_complaint_form", FORM_TURN))

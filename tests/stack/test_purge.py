@@ -102,7 +102,9 @@ def _fill_tickets(settings) -> dict:
     with store.engine.begin() as connection:
         for label in ("old-finished", "old-open"):
             connection.execute(
-                tickets.update().where(tickets.c.number == numbers[label]).values(updated_at=sa.func.datetime("now", "-200 days"))
+                tickets.update()
+                .where(tickets.c.number == numbers[label])
+                .values(updated_at=sa.func.datetime("now", "-200 days"))
             )
     store.dispose()
     return numbers

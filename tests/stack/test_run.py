@@ -1,13 +1,14 @@
 """What `bianmin run` starts: no reference ticket backend for an outside 工单 system, a Redis that keeps
 its data in var/, and the status it reports."""
+
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
+from bot.settings import load
 from stack.run import redis_argv, relay_url, runs_reference_tickets, services
 from stack.status import render
-from bot.settings import load
 
 
 def names(settings) -> list:
@@ -35,11 +36,18 @@ def test_the_redis_it_starts_keeps_an_append_only_file_in_var(tmp_path):
 
 def test_status_table():
     report = {
-        "ok": False, "stopping_because": None,
+        "ok": False,
+        "stopping_because": None,
         "parts": [
             {"name": "redis", "state": "up", "since": None, "restarts": None, "last_exit": None, "supervised": False},
-            {"name": "actions", "state": "starting", "since": "2026-12-07T12:00:00Z", "restarts": 2,
-             "last_exit": -9, "supervised": True},
+            {
+                "name": "actions",
+                "state": "starting",
+                "since": "2026-12-07T12:00:00Z",
+                "restarts": 2,
+                "last_exit": -9,
+                "supervised": True,
+            },
         ],
         "outbox": {"pending": 1, "oldest_pending_at": "2026-12-07T11:58:00Z", "rejected": 0, "not_told": 0},
     }

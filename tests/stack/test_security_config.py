@@ -57,10 +57,18 @@ def test_a_full_redis_refuses_writes_loudly_and_keeps_every_conversation(tmp_pat
 
 def test_rasa_allows_only_its_own_and_configured_origins(tmp_path):
     settings = replace(load(), cors_origins="https://www.example.gov.cn *")
-    rasa = next(service for service in services(settings, tmp_path / "model.tar.gz", tmp_path / "c.yml") if service.name == "rasa")
+    rasa = next(
+        service
+        for service in services(settings, tmp_path / "model.tar.gz", tmp_path / "c.yml")
+        if service.name == "rasa"
+    )
     cors = rasa.argv[rasa.argv.index("--cors") + 1 : rasa.argv.index("--credentials")]
     assert "*" not in cors
-    assert cors == [f"http://{settings.host}:{settings.rasa_port}", f"http://localhost:{settings.rasa_port}", "https://www.example.gov.cn"]
+    assert cors == [
+        f"http://{settings.host}:{settings.rasa_port}",
+        f"http://localhost:{settings.rasa_port}",
+        "https://www.example.gov.cn",
+    ]
 
 
 def test_the_console_log_never_holds_the_first_password(tmp_path, monkeypatch, capsys):

@@ -1,5 +1,6 @@
 """The supervisor restarts a crashed part with backoff, leaves the others alone, and gives up with the
 reason only when one part crashes again and again (real child processes, no stack)."""
+
 from __future__ import annotations
 
 import logging
@@ -7,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from typing import Optional
 
 import pytest
 
@@ -26,7 +28,8 @@ def wait_until(condition, timeout: float = 15.0) -> None:
 def supervise(tmp_path):
     started = []
 
-    def start(*services: Service, policy: RestartPolicy = RestartPolicy(first_delay=0.2)) -> Supervisor:
+    def start(*services: Service, policy: Optional[RestartPolicy] = None) -> Supervisor:
+        policy = policy or RestartPolicy(first_delay=0.2)
         supervisor = Supervisor(list(services), dict(os.environ), tmp_path, policy)
         for service in services:
             supervisor.launch(service)

@@ -44,7 +44,9 @@ async def test_a_category_change_is_stored_with_text_who_and_when(api, complaint
 async def test_who_must_be_a_short_text_and_is_not_a_change_by_itself(api, complaint):
     number = await _create(api, complaint())
     assert "changed_by" in (await _patch(api, number, {"category": "政法", "changed_by": 7}, status=400))["error"]
-    assert "changed_by" in (await _patch(api, number, {"category": "政法", "changed_by": "x" * 65}, status=400))["error"]
+    assert (
+        "changed_by" in (await _patch(api, number, {"category": "政法", "changed_by": "x" * 65}, status=400))["error"]
+    )
     assert "nothing to change" in (await _patch(api, number, {"changed_by": "调度员"}, status=400))["error"]
 
 
@@ -77,5 +79,8 @@ async def test_corrected_and_confirmed_tickets_are_training_rows(api, complaint,
         rows = store.training_rows()
     finally:
         store.dispose()
-    assert [(category, source) for _, category, source in rows] == [("商贸旅游", "corrected"), ("城乡建设", "confirmed")]
+    assert [(category, source) for _, category, source in rows] == [
+        ("商贸旅游", "corrected"),
+        ("城乡建设", "confirmed"),
+    ]
     assert rows[1][0] == "路灯坏了一个月没人修"
