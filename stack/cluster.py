@@ -20,12 +20,11 @@ import signal
 import socket
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot.settings import Settings, to_env
-from stack.run import StackError, runs_reference_tickets, write_credentials
+from stack.run import StackError, answers, rasa_command, runs_reference_tickets, write_credentials
 from stack.supervisor import UP, RestartPolicy, Service, Supervisor
 from stack.training import ensure_model
 
@@ -94,14 +93,6 @@ backend actions
 """
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return 200 <= response.status < 300
-    except OSError:
-        return False
-
-
 def _port_open(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):
@@ -148,13 +139,13 @@ class Cluster:
         config.write_text(haproxy_config(s, self.rasa_ports, self.action_ports), encoding="utf-8")
         parts: List[Service] = []
         if runs_reference_tickets(s):
-            parts.append(Service("tickets", [python, "-m", "tickets"], lambda: _answers(f"{s.tickets_url}/health")))
+            parts.append(Service("tickets", [python, "-m", "tickets"], lambda: answers(f"{s.tickets_url}/health")))
         for i, port in enumerate(self.action_ports):
             parts.append(
                 Service(
                     f"actions-{i + 1}",
                     [python, "-m", "actions"],
-                    lambda port=port: _answers(f"http://{s.host}:{port}/health"),
+                    lambda port=port: answers(f"http://{s.host}:{port}/health"),
                     env={"BIANMIN_ACTIONS_PORT": str(port)},
                 )
             )
@@ -163,28 +154,8 @@ class Cluster:
             parts.append(
                 Service(
                     f"rasa-{i + 1}",
-                    [
-                        python,
-                        "-m",
-                        "rasa",
-                        "run",
-                        "--model",
-                        str(model),
-                        "--enable-api",
-                        "--auth-token",
-                        s.rasa_token,
-                        "--port",
-                        str(port),
-                        "--interface",
-                        s.host,
-                        "--cors",
-                        "*",
-                        "--credentials",
-                        str(credentials),
-                        "--endpoints",
-                        "endpoints.yml",
-                    ],
-                    lambda port=port: _answers(f"http://{s.host}:{port}/status?token={s.rasa_token}"),
+                    rasa_command(s, model, credentials, port),
+                    lambda port=port: answers(f"http://{s.host}:{port}/status?token={s.rasa_token}"),
                     # the action endpoint is haproxy's; the supervisor's relay of `bianmin run` is not used here
                     env={"BIANMIN_ACTIONS_URL": f"http://{s.host}:{s.actions_port}/webhook"},
                 )
@@ -228,7 +199,7 @@ class Cluster:
         """Waits until haproxy routes to the members (it takes them in after two passed checks)."""
         s, deadline = self.settings, time.monotonic() + timeout
         fronts = [f"http://{s.host}:{s.rasa_port}/", f"http://{s.host}:{s.actions_port}/health"]
-        while not all(_answers(url) for url in fronts):
+        while not all(answers(url) for url in fronts):
             if time.monotonic() > deadline:
                 raise StackError(f"haproxy does not route to the members; see {self.log_dir / 'haproxy.log'}")
             time.sleep(0.5)

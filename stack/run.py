@@ -167,7 +167,8 @@ def write_credentials(settings: Settings) -> Path:
     return path
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """True when `url` answers 2xx within 2 s."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return 200 <= response.status < 300
@@ -176,7 +177,18 @@ def _answers(url: str) -> bool:
 
 
 def _http_ready(url: str):
-    return lambda: _answers(url)
+    return lambda: answers(url)
+
+
+def rasa_command(settings: Settings, model: Path, credentials: Path, port: int) -> List[str]:
+    """The command line of one Rasa server on `port`: its HTTP API behind the token, CORS limited to the
+    Rasa server's own origin and the sites that embed the widget (never "*")."""
+    return [
+        *(sys.executable, "-m", "rasa", "run", "--model", str(model), "--enable-api"),
+        *("--auth-token", settings.rasa_token, "--port", str(port), "--interface", settings.host),
+        *("--cors", *settings.rasa_cors_origins),
+        *("--credentials", str(credentials), "--endpoints", "endpoints.yml"),
+    ]
 
 
 def services(settings: Settings, model: Path, credentials: Path) -> List[Service]:
@@ -190,27 +202,7 @@ def services(settings: Settings, model: Path, credentials: Path) -> List[Service
         Service("actions", [python, "-m", "actions"], _http_ready(f"http://{host}:{settings.actions_port}/health")),
         Service(
             "rasa",
-            [
-                python,
-                "-m",
-                "rasa",
-                "run",
-                "--model",
-                str(model),
-                "--enable-api",
-                "--auth-token",
-                settings.rasa_token,
-                "--port",
-                str(settings.rasa_port),
-                "--interface",
-                host,
-                "--cors",  # the Rasa server's own origin and the sites that embed the widget, never "*"
-                *settings.rasa_cors_origins,
-                "--credentials",
-                str(credentials),
-                "--endpoints",
-                "endpoints.yml",
-            ],
+            rasa_command(settings, model, credentials, settings.rasa_port),
             _http_ready(f"http://{host}:{settings.rasa_port}/status?token={settings.rasa_token}"),
             env={"BIANMIN_ACTIONS_URL": relay_url(settings)},
         ),
