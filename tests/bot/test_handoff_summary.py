@@ -40,6 +40,7 @@ def test_from_a_rasa_sdk_tracker():
         "slots": {"description": "烧烤摊油烟", "category": "环境保护"},
         "channel": "wechat",
         "last_message": "小区门口烧烤摊太吵",
+        "question": "烧烤摊油烟",  # what the citizen asked: the complaint's description before the last line
         "time": "2026-11-23T09:30:00",
     }
 
