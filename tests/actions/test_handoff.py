@@ -6,6 +6,7 @@ import datetime as dt
 
 from actions.handoff import ActionHandback, ActionHandoff
 from bot.handoff import HandoffStore
+from bot.handoff.hours import local_now
 
 
 async def test_handoff_queues_pauses_and_tells_the_position(domain, make_tracker, responses, env_settings):
@@ -39,7 +40,7 @@ async def test_handoff_queues_pauses_and_tells_the_position(domain, make_tracker
 async def test_outside_staffed_hours_offers_a_request_and_does_not_pause(
     domain, dispatcher, make_tracker, responses, env_settings, monkeypatch
 ):
-    now = dt.datetime.now()
+    now = local_now()  # the hotline's clock (Asia/Shanghai), as the action reads it
     start, end = (now + dt.timedelta(hours=2)).strftime("%H:00"), (now + dt.timedelta(hours=3)).strftime("%H:00")
     monkeypatch.setenv("BIANMIN_STAFFED_HOURS", f"{start}-{end}")
     events = await ActionHandoff().run(dispatcher, make_tracker("转人工", "request_human", sender="c-late"), domain)
