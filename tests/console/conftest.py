@@ -3,6 +3,7 @@ wire format and records what the console sends, and console apps on 127.0.0.1:43
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import replace
@@ -290,8 +291,9 @@ def axe_source() -> str:
 
     if not AXE.exists():
         npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("npm is needed for axe-core: `sudo apt-get install npm` (.ci/run installs it)")
+        if npm is None:  # like chromium: failed in CI, skipped with the install hint elsewhere
+            message = "npm is needed for axe-core: `sudo apt-get install npm` (.ci/run installs it)"
+            pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=HERE, check=True, timeout=300)
     return AXE.read_text(encoding="utf-8")
 
