@@ -1,5 +1,5 @@
 """Console fixtures: real Redis (db 12), a real ticket backend, a fake Rasa HTTP API that speaks Rasa's
-wire format and records what the console sends, and console apps on 127.0.0.1:43xxx."""
+wire format and records what the console sends, and console apps on 127.0.0.1:242xx."""
 
 from __future__ import annotations
 
