@@ -166,6 +166,9 @@ async def test_every_console_page_has_no_serious_accessibility_violations(
     await phone.wait_for_selector("#question >> text=路灯")
     assert await axe(phone) == [], "conversation (supervisor's view of a held one, phone)"
     await screenshot(phone, "console-conversation")
+    await phone.goto(BASE + "/corrections")
+    await phone.wait_for_selector("#correction-rates")
+    assert await axe(phone) == [], "corrections (phone)"
 
 
 NOTIFICATION_STUB = """
