@@ -148,6 +148,12 @@ def when_in(text: str) -> Optional[str]:
     return found.group(0).strip() if found and len(found.group(0).strip()) >= 2 else None
 
 
+def mostly_digits(text: str) -> bool:
+    """At least half of the message's visible characters are digits (any width)."""
+    visible = [char for char in text if not char.isspace()]
+    return bool(visible) and sum(char.isdigit() for char in visible) * 2 >= len(visible)
+
+
 def kind_of_reply(slot: str, tracker: Tracker) -> Optional[str]:
     """What the citizen's latest message is at the form question `slot`, when it is not simply an answer:
     "correction", "digression" (a question, chit-chat, "你是机器人吗"), "not_an_answer" (an acknowledgement or
@@ -157,8 +163,8 @@ def kind_of_reply(slot: str, tracker: Tracker) -> Optional[str]:
         return None  # a button: its intent and entities are the answer
     if correction(text) and slot not in ("ticket_number", "lookup_phone"):
         return "correction"
-    if slot in ("phone", "lookup_phone") and phone_given(tracker):
-        return None
+    if slot in ("phone", "lookup_phone") and (phone_given(tracker) or mostly_digits(text)):
+        return None  # a number, even a wrong one ("12345"): the phone check says what a phone number looks like
     if slot == "ticket_number" and ticket_number_given(tracker):
         return None
     if slot == "occurred_at" and skipped(text):

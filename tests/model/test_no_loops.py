@@ -74,9 +74,16 @@ def check(turn, paused_ok: bool = False) -> list:
     return problems
 
 
+TRACKER_RESETS = {"restart", "back", "session_start"}
+
+
 async def test_every_intent_in_every_state_ends_listening(action_server):
     bench = Bench(str(ensure_model(load(), quiet=True)), action_server)
-    intents = [name for name in bench.agent.domain.intents if not name.startswith(EXTERNAL)]
+    # Rasa's own /restart, /back and /session_start reset or rewind the tracker; no channel passes them
+    # (channels/guard.py refuses payloads the bot did not offer)
+    intents = [
+        name for name in bench.agent.domain.intents if not name.startswith(EXTERNAL) and name not in TRACKER_RESETS
+    ]
     failures = []
     for state, source in await states(bench):
         for index, message in enumerate([f"/{name}" for name in intents] + ACKNOWLEDGEMENTS):
