@@ -1,11 +1,20 @@
 """`python -m actions`: the rasa-sdk action server, plus the outbox loop that re-delivers complaints
-kept while the ticket backend was down."""
+kept while the ticket backend was down.
+
+Only Rasa may call it: every request but `GET /health` must carry settings.actions_token (Rasa sends it as
+`?token=`, endpoints.yml; `Authorization: Bearer` works too), otherwise 403. An action call holds a whole
+conversation (names, phones, addresses) and its answer can file tickets in the citizen's name."""
 
 from __future__ import annotations
 
+import hmac
 import logging
+from typing import Optional
 
 from rasa_sdk.endpoint import create_app
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from actions.outbox import run_outbox_loop
 from bot import log_privacy
@@ -22,6 +31,23 @@ def warm_up() -> None:
     router().classify("小区暖气不热")
 
 
+def given_token(request: Request) -> str:
+    header = request.headers.get("Authorization", "")
+    return header[len("Bearer ") :] if header.startswith("Bearer ") else request.args.get("token", "")
+
+
+def require_token(app: Sanic, token: str) -> None:
+    """Refuses (403) every request without `token`, except the health check."""
+    if not token:
+        raise SystemExit("the action server needs BIANMIN_ACTIONS_TOKEN (or a writable var/ to keep one)")
+
+    @app.middleware("request")
+    async def check_token(request: Request) -> Optional[HTTPResponse]:
+        if request.path == "/health" or hmac.compare_digest(given_token(request).encode(), token.encode()):
+            return None
+        return response.json({"error": "forbidden: the action server answers Rasa only"}, status=403)
+
+
 def main() -> None:
     """Serve the actions in this package on settings.actions_port."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -30,6 +56,7 @@ def main() -> None:
     settings = load()
     warm_up()
     app = create_app("actions")
+    require_token(app, settings.actions_token)
 
     @app.after_server_start
     async def start_outbox(app, _loop) -> None:

@@ -357,6 +357,10 @@ class ValidateComplaintForm(AnswerValidationAction):
             if len(question) >= 6:
                 answer_question(dispatcher, tracker, question)
             return [ActiveLoop(None)] + reset_form_slots(domain)
+        if not tracker.get_slot("requested_slot"):
+            # the form starts with details picked from the first message ("A市", a district the city does not
+            # have): one that cannot be used is dropped without a word, and the form asks for it in its turn
+            return await super().run(CollectingDispatcher(), tracker, domain)
         return await super().run(dispatcher, tracker, domain)
 
     def validate_description(

@@ -99,6 +99,16 @@ def notice_in_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[E
     return events + ([SlotSet(requested, None)] if requested else [])
 
 
+def known_phone(tracker: Tracker, number: str) -> Optional[str]:
+    """The phone this conversation already checked for ticket `number`: the ticket just filed, or one the
+    look-up by phone listed (filed from this sender with that phone). Its look-up asks for no phone again;
+    action_ticket_status still checks it against the ticket."""
+    if number == tracker.get_slot("last_ticket_number") and tracker.get_slot("last_ticket_phone"):
+        return tracker.get_slot("last_ticket_phone")
+    listed = tracker.get_slot("listed_tickets") or {}
+    return listed.get("phone") if number in (listed.get("numbers") or []) else None
+
+
 def is_notice(tracker: Tracker) -> bool:
     """The latest "message" is a ticket backend's notice (EXTERNAL_ticket_update / _delivered)."""
     return (latest_intent(tracker) or "").startswith("EXTERNAL_")
@@ -125,9 +135,8 @@ class ValidateTicketLookupForm(AnswerValidationAction):
             return {"ticket_number": BY_PHONE}
         phone = phone_given(tracker)
         if number:
-            if number == tracker.get_slot("last_ticket_number") and tracker.get_slot("last_ticket_phone") and not phone:
-                return {"ticket_number": number, "lookup_phone": tracker.get_slot("last_ticket_phone")}
-            return {"ticket_number": number}
+            known = None if phone else known_phone(tracker, number)
+            return {"ticket_number": number, "lookup_phone": known} if known else {"ticket_number": number}
         if phone:
             return {"ticket_number": BY_PHONE, "lookup_phone": phone}
         if _FORGOT.search(text):
@@ -215,7 +224,8 @@ class ActionTicketStatus(Action):
             return []
         await guard.matched(f"phone:{phone}", tracker.sender_id)
         dispatcher.utter_message(response="utter_tickets_by_phone", count=len(tickets), tickets=ticket_lines(tickets))
-        return []
+        listed = [ticket["number"] for ticket in tickets[:LIST_AT_MOST]]
+        return [SlotSet("listed_tickets", {"phone": phone, "numbers": listed})]
 
 
 class ActionTicketNotification(Action):

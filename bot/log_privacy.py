@@ -1,6 +1,7 @@
 """Logs without secrets or citizens' texts, files only their owner can read, and logs that rotate.
 
-- `PrivacyFilter` (installed on every handler of the root logger by `install()`): passwords, tokens,
+- `PrivacyFilter` (installed on every handler of the root logger by `install()`, or on every record the
+  process makes by `mask_every_record()`, for Rasa, which configures its handlers itself): passwords, tokens,
   bearer headers and secrets in URLs are replaced by `***`, phone, ID-card numbers and addresses' house
   numbers are masked (bot/personal_data.py), and a long message is cut to MAX_LOG_TEXT characters, so a
   citizen's full text or a 100 KB body never reaches a log file. Tracebacks are masked the same way.
@@ -17,7 +18,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from bot.personal_data import mask_text
 
@@ -36,8 +37,19 @@ _SECRETS = [
 ]
 
 
+# "\u662f" in JSON logs (Rasa's structlog): read as the character, so "是13712345678" is masked like plain text
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def _unescaped(match: "re.Match[str]") -> str:
+    code = int(match.group(1), 16)
+    return match.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)
+
+
 def redact(text: str, limit: int = MAX_LOG_TEXT) -> str:
     """`text` without secrets and personal numbers, cut to `limit` characters."""
+    if "\\u" in text:
+        text = _JSON_ESCAPE.sub(_unescaped, text)
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
     if len(text) > limit:
@@ -74,6 +86,23 @@ def install(logger: Optional[logging.Logger] = None) -> PrivacyFilter:
         if not any(isinstance(existing, PrivacyFilter) for existing in handler.filters):
             handler.addFilter(privacy)
     return privacy
+
+
+def mask_every_record(limit: int = MAX_LOG_TEXT) -> None:
+    """Every log record this process makes is redacted when it is made, whichever handler (added before
+    or after this call, by us or by a library) writes it. Records below a logger's level are never made."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "bianmin_private", False):
+        return
+    privacy = PrivacyFilter(limit)
+
+    def private_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        privacy.filter(record)
+        return record
+
+    private_record.bianmin_private = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(private_record)
 
 
 def private_umask() -> None:

@@ -7,6 +7,7 @@ nowhere else, so one table in the README documents them all.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Dict
@@ -34,6 +35,8 @@ class Settings:
     rasa_url: str = ""  # derived from rasa_port
     rasa_token: str = "bianmin-dev-rasa-token"
     actions_url: str = ""  # derived from actions_port
+    # Rasa's calls to the action server carry it (endpoints.yml); empty: a random one kept in var_dir
+    actions_token: str = ""  # derived: var_dir/actions-token (mode 600); set it on every machine of a cluster
     tickets_url: str = ""  # derived from tickets_port
     tickets_token: str = "bianmin-dev-tickets-token"
     var_dir: Path = field(default_factory=lambda: ROOT / "var")
@@ -65,12 +68,20 @@ class Settings:
     retention_days: int = 180  # `bianmin purge`: what is older than this many days (see docs/security.md)
     redis_maxmemory: str = "512mb"  # the Redis `bianmin run` starts: memory limit (policy noeviction)
     trusted_proxies: str = ""  # space-separated addresses of reverse proxies whose X-Forwarded-For is believed
+    # seconds a Rasa server's hold on a conversation (lock ticket) lasts: longer than a slow turn under load
+    # (bench/load: p99 under 11 s), and how long a conversation waits after its server was killed mid-turn
+    lock_lifetime: int = 20
 
     @property
     def rasa_cors_origins(self) -> list:
         """Origins Rasa answers cross-origin requests from (with credentials): its own and cors_origins."""
         own = [f"http://{self.host}:{self.rasa_port}", f"http://localhost:{self.rasa_port}"]
         return own + [origin for origin in self.cors_origins.split() if origin not in own and origin != "*"]
+
+    @property
+    def health_url(self) -> str:
+        """The supervisor's report of every part (`bianmin run`; `bianmin status` and the console read it)."""
+        return f"http://{self.host}:{self.supervisor_port}/health"
 
     @property
     def outbox_path(self) -> Path:
@@ -90,9 +101,28 @@ _DERIVED: Dict[str, Callable[[Settings], Any]] = {
     "actions_url": lambda s: f"http://127.0.0.1:{s.actions_port}/webhook",
     "tickets_url": lambda s: f"http://127.0.0.1:{s.tickets_port}",
     "embeddings_cache": lambda s: s.var_dir / "embeddings.sqlite3",
+    "actions_token": lambda s: kept_secret(s.var_dir / "actions-token"),
 }
 _OWN_NAMES = {"redis_url": "REDIS_URL", "database_url": "DATABASE_URL"}
 _PARSE: Dict[str, Callable[[str], Any]] = {"int": int, "Path": Path}  # by annotation; the rest are str
+
+
+def kept_secret(path: Path) -> str:
+    """A random secret kept in `path` (created mode 600 on first use, then read by every process; written
+    whole before it appears, so a process starting at the same moment never reads half of it)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(32))
+        try:
+            os.link(draft, path)  # fails if another process was first: its secret is kept
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text(encoding="utf-8").strip()
 
 
 def env_name(field_name: str) -> str:
@@ -122,4 +152,6 @@ def to_env(settings: Settings) -> dict:
         "BIANMIN_REDIS_PORT": str(redis.port or 6379),
         "BIANMIN_REDIS_DB": (redis.path or "/0").lstrip("/") or "0",
         "BIANMIN_REDIS_PASSWORD": redis.password or "",
+        # read by Rasa's lock store (rasa/core/lock_store.py) when it is imported
+        "TICKET_LOCK_LIFETIME": str(settings.lock_lifetime),
     }

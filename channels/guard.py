@@ -203,11 +203,22 @@ class Guard:
             data = {**data, "text": text}
         return data
 
+    def too_long(self, message: UserMessage) -> Optional[str]:
+        """The answer to a message over `max_chars`, or None. Checked first, with no I/O: a long message
+        costs its length count, nothing more (bench/load)."""
+        length = len((message.text or "").strip())
+        if length > self.limits.max_chars:
+            return TOO_LONG.format(length=length, limit=self.limits.max_chars)
+        return None
+
     async def refusal(self, message: UserMessage, trusted: bool, ip: Optional[str]) -> Optional[str]:
         """Why `message` is not taken (the answer to give), or None when it may go to Rasa. May rewrite
         `message.text` (a "/" that is not a payload) and set `message.parse_data` (a long message)."""
         limits = self.limits
         conversation = message.sender_id
+        too_long = self.too_long(message)
+        if too_long is not None:
+            return too_long
         if not await self.rates.allow("conversation", conversation, limits.per_conversation):
             return TOO_FAST
         if ip is not None and not await self.rates.allow("ip", ip, limits.per_ip):
@@ -215,8 +226,6 @@ class Guard:
         if message.metadata is not None:
             message.metadata = bounded_metadata(message.metadata) or None  # kept with every event: bounded
         text = (message.text or "").strip()
-        if len(text) > limits.max_chars:
-            return TOO_LONG.format(length=len(text), limit=limits.max_chars)
         if text.startswith("/"):
             if SYSTEM_INTENT.match(payload_intent(text)):
                 logger.warning("refused a system intent from %s", conversation)

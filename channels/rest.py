@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 from typing import Any, Dict, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -24,6 +23,7 @@ from sanic.response import HTTPResponse
 
 from bot.redis_client import async_redis
 from bot.settings import Settings, load
+from channels.bodies import json_object
 from channels.guard import Guard, Limits, OfferedPayloads, OnNewMessage
 from channels.identity import REST, conversation_of
 from channels.tasks import BackgroundTasks
@@ -84,11 +84,8 @@ class TokenRestInput(InputChannel):
                 return _error(401, "REST 渠道需要令牌（Authorization: Bearer <BIANMIN_RASA_TOKEN>）")
             if len(request.body or b"") > MAX_BODY_BYTES:
                 return _error(413, f"请求体超过 {MAX_BODY_BYTES} 字节")
-            try:
-                body = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
-                return _error(400, "请求体必须是 JSON 对象")
-            if not isinstance(body, dict):
+            body = json_object(request.body)
+            if body is None:
                 return _error(400, "请求体必须是 JSON 对象")
             sender, text, metadata = body.get("sender"), body.get("message"), body.get("metadata")
             if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
@@ -101,6 +98,10 @@ class TokenRestInput(InputChannel):
             message = UserMessage(
                 text, collector, conversation_of(REST, sender.strip()), input_channel=self.name(), metadata=metadata
             )
+            too_long = self.guard.too_long(message)
+            if too_long is not None:  # answered at once: no task, no Redis, the model never sees it
+                await self.guard.answer(message, too_long)
+                return response.json(collector.messages)
             # its own task: a client that hangs up must not cut the turn short (Sanic cancels the handler)
             await asyncio.shield(self.tasks.spawn(self.guard.handle(message, on_new_message)))
             return response.json(collector.messages)

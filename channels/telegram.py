@@ -15,7 +15,6 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
-from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from telegram import Bot, CallbackQuery, Message, Update
@@ -23,6 +22,7 @@ from telegram.error import TelegramError
 
 from bot.redis_client import async_redis
 from bot.settings import Settings, load
+from channels.bodies import json_object
 from channels.guard import Guard, Limits
 from channels.tasks import BackgroundTasks
 from channels.telegram_conversations import Conversations, conversation_id
@@ -115,11 +115,8 @@ class TelegramInput(InputChannel):
         return hook
 
     async def _read_update(self, request: Request) -> Optional[Update]:
-        try:
-            body = request.json
-        except SanicException:
-            body = None
-        if not isinstance(body, dict):
+        body = json_object(request.body)
+        if body is None:
             return None
         try:
             return Update.de_json(body, await self.bot.ready())

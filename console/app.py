@@ -38,6 +38,7 @@ from console.auth import (
     session_secret,
 )
 from console.conversations import ConsoleError, Conversations, list_item
+from console.system import fetch_health, notices
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -250,6 +251,11 @@ async def api_stuck(request: web.Request) -> web.Response:
     return web.json_response({"stuck": mask_deep(rows)})
 
 
+async def api_system(request: web.Request) -> web.Response:
+    """What agents should know of the stack's health (parts down, recent restarts, complaints kept)."""
+    return web.json_response({"notices": notices(await fetch_health(request.app[SETTINGS].health_url))})
+
+
 async def api_search(request: web.Request) -> web.Response:
     """Conversations by phone number, ticket number or words the citizen wrote (newest first)."""
     query = (request.query.get("q") or "").strip()
@@ -437,6 +443,7 @@ ROUTES = [
     web.get("/api/stream", api_stream),
     web.post("/api/pickup", api_pick_up),
     web.get("/api/stuck", api_stuck),
+    web.get("/api/system", api_system),
     web.get("/api/search", api_search),
     web.get("/api/conversations/{id}", api_conversation),
     web.post("/api/conversations/{id}/take", api_take),

@@ -28,10 +28,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     """Each part of the running assistant and the outbox's backlog, from the supervisor's health URL."""
-    from stack.run import health_url
     from stack.status import fetch, render
 
-    url = health_url(load())
+    url = load().health_url
     report = fetch(url)
     if report is None:
         print(

@@ -22,10 +22,19 @@ import sys
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
+from urllib.parse import urlparse
 
 from bot.settings import Settings, to_env
-from stack.run import StackError, answers, rasa_command, runs_reference_tickets, write_credentials
-from stack.supervisor import UP, RestartPolicy, Service, Supervisor
+from stack.run import (
+    StackError,
+    answers,
+    rasa_command,
+    redis_argv,
+    redis_reachable,
+    runs_reference_tickets,
+    write_credentials,
+)
+from stack.supervisor import RestartPolicy, Service, Supervisor
 from stack.training import ensure_model
 
 PORT_STEP = 100  # member i of a group listens on the group's public port + PORT_STEP + i
@@ -89,6 +98,10 @@ frontend actions_front
 backend actions
     balance roundrobin
     option httpchk GET /health
+    # a new connection per call: a killed action server then refuses it and the call goes to another one
+    # (a call written to a kept-alive connection of a dead server cannot be retried: it is larger than
+    # haproxy's buffer, so Rasa would get 502 and the citizen no answer)
+    http-reuse never
 {actions}
 """
 
@@ -112,8 +125,10 @@ class Cluster:
         action_servers: int = 2,
         policy: Optional[RestartPolicy] = None,
         extra_env: Optional[Dict[str, str]] = None,
+        own_redis: bool = False,
     ) -> None:
         self.settings = settings
+        self.own_redis = own_redis  # a redis-server of the cluster's own (in var_dir/redis), supervised like the rest
         self.rasa_ports = [settings.rasa_port + PORT_STEP + i + 1 for i in range(rasa_servers)]
         self.action_ports = [settings.actions_port + PORT_STEP + i + 1 for i in range(action_servers)]
         self.policy = policy or RestartPolicy()
@@ -138,6 +153,9 @@ class Cluster:
         config = s.var_dir / "haproxy.cfg"
         config.write_text(haproxy_config(s, self.rasa_ports, self.action_ports), encoding="utf-8")
         parts: List[Service] = []
+        if self.own_redis:
+            argv = redis_argv(urlparse(s.redis_url).port or 6379, s.var_dir / "redis", s.redis_maxmemory)
+            parts.append(Service("redis", argv, lambda: redis_reachable(s.redis_url)))
         if runs_reference_tickets(s):
             parts.append(Service("tickets", [python, "-m", "tickets"], lambda: answers(f"{s.tickets_url}/health")))
         for i, port in enumerate(self.action_ports):
@@ -171,29 +189,15 @@ class Cluster:
         try:
             for service in self.services:
                 self.supervisor.launch(service)
-            self.wait_ready(self.services, timeout)
+                if service.name == "redis":  # the others need it from their first second
+                    self.supervisor.wait_ready([service], timeout)
+            self.supervisor.wait_ready(self.services, timeout)
             self.wait_routed(timeout)
         except BaseException:
             self.stop()
             raise
         self.supervisor.watch()
         return self
-
-    def wait_ready(self, services: List[Service], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        for service in services:
-            while not service.ready():
-                if service.process is not None and service.process.poll() is not None:
-                    raise StackError(
-                        f"{service.name} exited with code {service.process.returncode}; "
-                        f"see {self.log_dir / (service.name + '.log')}"
-                    )
-                if time.monotonic() > deadline:
-                    raise StackError(f"{service.name} was not ready after {timeout:.0f} s")
-                time.sleep(0.5)
-            if self.supervisor is not None:
-                with self.supervisor.lock:
-                    service.set_state(UP)
 
     def wait_routed(self, timeout: float) -> None:
         """Waits until haproxy routes to the members (it takes them in after two passed checks)."""
@@ -215,9 +219,15 @@ class Cluster:
         return process.pid
 
     def stop_service(self, name: str) -> None:
-        """Stops one part on purpose (not restarted)."""
+        """Stops one part on purpose (not restarted until start_service())."""
         assert self.supervisor is not None
         self.supervisor.stop(self.service(name))
+
+    def start_service(self, name: str, timeout: float = 300.0) -> None:
+        """Starts a part stopped with stop_service() again and waits until it answers."""
+        assert self.supervisor is not None
+        self.supervisor.launch(self.service(name))
+        self.supervisor.wait_ready([self.service(name)], timeout)
 
     def stop(self) -> None:
         if self.supervisor is not None:

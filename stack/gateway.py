@@ -2,7 +2,8 @@
 
 - `GET /health`: every part of the stack, up or down, since when, restarts, and the outbox's backlog, as
   JSON (HTTP 200 when every part is up, 503 otherwise), what `bianmin status` prints;
-- `POST /webhook`: Rasa's action endpoint. Calls are passed on to the action server unchanged; while it
+- `POST /webhook`: Rasa's action endpoint. Calls are passed on to the action server unchanged (with their
+  token, which the action server checks: the relay grants nothing by itself); while it
   does not answer (crashed, restarting), the citizen gets a short notice instead of silence
   (stack/recovering.py).
 
@@ -40,7 +41,7 @@ def create_app(actions_url: str, status: Callable[[], dict]) -> web.Application:
         body = await request.read()
         try:
             async with request.app[SESSION].post(
-                actions_url, data=body, headers={"Content-Type": "application/json"}
+                actions_url, data=body, params=request.query, headers=_passed_headers(request)
             ) as answer:
                 return web.Response(body=await answer.read(), status=answer.status, content_type="application/json")
         except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
@@ -61,6 +62,13 @@ def create_app(actions_url: str, status: Callable[[], dict]) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_post("/webhook", relay)
     return app
+
+
+def _passed_headers(request: web.Request) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if "Authorization" in request.headers:
+        headers["Authorization"] = request.headers["Authorization"]
+    return headers
 
 
 def _dumps(value: object) -> str:

@@ -26,16 +26,12 @@ import yaml
 
 from bot.settings import Settings, to_env
 from stack.gateway import Gateway, create_app
-from stack.supervisor import UP, RestartPolicy, Service, Supervisor
+from stack.supervisor import UP, RestartPolicy, Service, StackError, Supervisor
 from stack.training import ensure_model
 
 logger = logging.getLogger("bianmin.stack")
 REDIS_WAIT = 30.0  # seconds to wait for a configured Redis that does not answer yet
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
-
-
-class StackError(RuntimeError):
-    """A service could not be started; the message says what to do."""
 
 
 def redis_reachable(url: str, timeout: float = 1.0) -> bool:
@@ -154,10 +150,6 @@ def relay_url(settings: Settings) -> str:
     return f"http://{settings.host}:{settings.supervisor_port}/webhook"
 
 
-def health_url(settings: Settings) -> str:
-    return f"http://{settings.host}:{settings.supervisor_port}/health"
-
-
 def write_credentials(settings: Settings) -> Path:
     """Writes the Rasa credentials for the channels configured in the environment."""
     from channels.registry import credentials_for_env
@@ -181,10 +173,11 @@ def _http_ready(url: str):
 
 
 def rasa_command(settings: Settings, model: Path, credentials: Path, port: int) -> List[str]:
-    """The command line of one Rasa server on `port`: its HTTP API behind the token, CORS limited to the
+    """The command line of one Rasa server on `port` (Rasa's own command through stack/rasa_server.py, which
+    keeps citizens' texts and secrets out of its log): its HTTP API behind the token, CORS limited to the
     Rasa server's own origin and the sites that embed the widget (never "*")."""
     return [
-        *(sys.executable, "-m", "rasa", "run", "--model", str(model), "--enable-api"),
+        *(sys.executable, "-m", "stack.rasa_server", "run", "--model", str(model), "--enable-api"),
         *("--auth-token", settings.rasa_token, "--port", str(port), "--interface", settings.host),
         *("--cors", *settings.rasa_cors_origins),
         *("--credentials", str(credentials), "--endpoints", "endpoints.yml"),
@@ -273,8 +266,8 @@ class Stack:
             for service in self.services:
                 self.supervisor.launch(service)
                 if service is own_redis:  # the others need it from their first second
-                    self._wait_ready([service], timeout)
-            self._wait_ready(self.services, timeout)
+                    self.running.wait_ready([service], timeout)
+            self.running.wait_ready(self.services, timeout)
         except BaseException:
             self.stop()
             raise
@@ -329,24 +322,7 @@ class Stack:
         """Starts a service stopped with stop_service() again and waits until it answers."""
         service = self.service(name)
         self.running.launch(service)
-        self._wait_ready([service], timeout)
-
-    def _wait_ready(self, services: List[Service], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        for service in services:
-            process = service.process
-            assert process is not None, "launch() the service first"
-            while not service.ready():
-                if process.poll() is not None:
-                    raise StackError(
-                        f"{service.name} exited with code {process.returncode}; "
-                        f"see {self.log_dir / (service.name + '.log')}"
-                    )
-                if time.monotonic() > deadline:
-                    raise StackError(f"{service.name} was not ready after {timeout:.0f} s")
-                time.sleep(0.3)
-            with self.running.lock:
-                service.set_state(UP)
+        self.running.wait_ready([service], timeout)
 
     def stop(self) -> None:
         """Stops every child process (and a Redis this stack started), politely then firmly."""
@@ -411,7 +387,7 @@ class Stack:
             "ticket backend": s.tickets_url
             + (" (OpenAPI: /openapi.yaml)" if reference else " (outside; not started here)"),
             "agent console": f"http://{s.host}:{s.console_port}/",
-            "health": f"{health_url(s)} (or: bianmin status)",
+            "health": f"{s.health_url} (or: bianmin status)",
         }
 
     def __enter__(self) -> "Stack":

@@ -29,6 +29,11 @@ MAX_CRASHES = 5  # this many crashes of one part inside the window stop the stac
 TICK = 0.5
 
 STARTING, UP, DOWN, STOPPED = "starting", "up", "down", "stopped"
+READY_POLL = 0.3  # seconds between two readiness probes
+
+
+class StackError(RuntimeError):
+    """A service could not be started; the message says what to do."""
 
 
 @dataclass
@@ -130,6 +135,24 @@ class Supervisor:
             )
             service.wanted, service.restart_at = True, None
             service.set_state(STARTING)
+
+    def wait_ready(self, services: List[Service], timeout: float) -> None:
+        """Waits until each launched service answers its readiness probe, then marks it up; raises
+        StackError when one exits (naming its log) or is not ready within `timeout` seconds in all."""
+        deadline = time.monotonic() + timeout
+        for service in services:
+            while not service.ready():
+                process = service.process
+                assert process is not None, "launch() the service first"
+                if process.poll() is not None:
+                    raise StackError(
+                        f"{service.name} exited with code {process.returncode}; see {self.log_path(service)}"
+                    )
+                if time.monotonic() > deadline:
+                    raise StackError(f"{service.name} was not ready after {timeout:.0f} s")
+                time.sleep(READY_POLL)
+            with self.lock:
+                service.set_state(UP)
 
     def stop(self, service: Service) -> None:
         """Stops one service on purpose: it stays down until launched again."""

@@ -148,6 +148,17 @@ class Bench:
             "seconds": round(time.monotonic() - started, 3),
         }
 
+    async def hand_back(self, sender: str) -> Dict[str, Any]:
+        """What the agent console does when an agent hands a conversation back (bot/rasa_client.py): the bot
+        resumes and listens, then EXTERNAL_handback greets back."""
+        from rasa.shared.core.events import ActionExecuted, ConversationResumed
+
+        tracker = await self.tracker(sender)
+        tracker.update(ConversationResumed())
+        tracker.update(ActionExecuted("action_listen"))
+        await self.agent.tracker_store.save(tracker)
+        return await self.turn(sender, "/EXTERNAL_handback")
+
     async def clone(self, source: str, target: str) -> None:
         """A new conversation `target` with the events of `source` (a dialogue state reused by many probes)."""
         from rasa.shared.core.trackers import DialogueStateTracker
@@ -175,6 +186,7 @@ async def intake(bench: Bench, every: int, letters: Path) -> List[Dict[str, Any]
                     "actions": len(turn["actions"]),
                     "messages": len(turn["responses"]),
                     "seconds": turn["seconds"],
+                    **({"responses": turn["responses"]} if len(turn["responses"]) > 3 else {}),
                 }
             )
     return results
@@ -205,14 +217,18 @@ async def states(bench: Bench) -> List[Tuple[str, str]]:
     turn = await bench.turn("state-human", "转人工")
     found.append(("queued for a human" if turn["paused"] else "after 转人工 (not queued)", "state-human"))
     await bench.clone("state-human", "state-handback")
-    await bench.turn("state-handback", "/EXTERNAL_handback")
+    await bench.hand_back("state-handback")
     found.append(("after hand-back", "state-handback"))
     return found
 
 
-async def ordinary(bench: Bench, follow_every: int = 1, deadline: float = float("inf")) -> List[Dict[str, Any]]:
+async def ordinary(
+    bench: Bench, follow_every: int = 1, deadline: float = float("inf"), only: Optional[List[str]] = None
+) -> List[Dict[str, Any]]:
     results: List[Dict[str, Any]] = []
     for state, source in await states(bench):
+        if only and not any(name in state for name in only):
+            continue
         for index, text in enumerate(ORDINARY):
             sender = f"probe-{source}-{index}"
             if source != "state-fresh":
@@ -220,8 +236,12 @@ async def ordinary(bench: Bench, follow_every: int = 1, deadline: float = float(
             if time.monotonic() > deadline:
                 return results  # out of time: the probes so far
             probe = await bench.turn(sender, text)
-            follow = await bench.turn(sender, NEXT_QUESTION) if index % follow_every == 0 else None
             paused = probe["paused"]
+            follow = None
+            if index % follow_every == 0:
+                if paused:  # queued for a human: the agent hands back, then the citizen asks
+                    await bench.hand_back(sender)
+                follow = await bench.turn(sender, NEXT_QUESTION)
             counts = Counter(probe["texts"])
             per_action = Counter(probe["actions"])
             results.append(
@@ -233,7 +253,7 @@ async def ordinary(bench: Bench, follow_every: int = 1, deadline: float = float(
                     "repeat": any(n > 1 for n in counts.values()),
                     "too_many": len(probe["texts"]) > 3,
                     "not_listening": not probe["listening"],
-                    "next_answered": None if follow is None else bool(follow["texts"]) or follow["paused"],
+                    "next_answered": None if follow is None else bool(follow["texts"]) and not follow["paused"],
                     "responses": probe["responses"],
                     "seconds": probe["seconds"],
                 }
@@ -254,7 +274,8 @@ async def run(args: argparse.Namespace) -> None:
     if not args.skip_intake:
         result["intake"] = await intake(bench, args.every, Path(args.letters))
     if not args.skip_ordinary:
-        result["ordinary"] = await ordinary(bench, args.follow_every, started + args.max_seconds)
+        only = [name for name in args.states.split(",") if name] if args.states else None
+        result["ordinary"] = await ordinary(bench, args.follow_every, started + args.max_seconds, only)
     result["turns"] = bench.count
     result["seconds"] = round(time.monotonic() - started, 1)
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -267,9 +288,12 @@ def shares(rows: List[Dict[str, Any]]) -> Dict[str, float]:
 
 
 def report(args: argparse.Namespace) -> None:
-    base = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
+    base = json.loads(Path(args.baseline).read_text(encoding="utf-8")) if args.baseline else {}
     new = json.loads(Path(args.new).read_text(encoding="utf-8"))
     lines = ["# Dialogue bench (issue 14)", "", Path(args.preamble).read_text(encoding="utf-8").strip(), ""]
+    lines += ["The load measurement (concurrent conversations) has its own report: [LOAD.md](LOAD.md).", ""]
+    if not base:
+        lines += ["**This run has no baseline** (see the notes at the end).", ""]
     lines += ["## Intake: letters as a first message", ""]
     for name, data in (("baseline", base), ("new", new)):
         if "intake" not in data:
@@ -282,7 +306,8 @@ def report(args: argparse.Namespace) -> None:
             f"{s.get('answer or suggestion', 0):.1f} %, scope redirect {s.get('scope redirect', 0):.1f} %), "
             f"did not understand **{s.get('not understood', 0):.1f} %**, emergency **{s.get('emergency', 0):.2f} %**, "
             f"other {s.get('other', 0):.1f} %; at most {max(r['messages'] for r in data['intake'])} bot messages "
-            f"and {max(r['actions'] for r in data['intake'])} actions in a turn"
+            f"and {max(r['actions'] for r in data['intake'])} actions in a turn, "
+            f"{sum(r['messages'] > 3 for r in data['intake'])} turns with more than 3 messages"
         )
     other = Counter(r["outcome"] for r in new.get("intake", []) if r["outcome"].startswith("other"))
     if other:
@@ -327,8 +352,8 @@ def report(args: argparse.Namespace) -> None:
         ]
     lines += [
         "",
-        f"Run time: baseline {base.get('seconds')} s ({base.get('turns')} turns), new {new.get('seconds')} s "
-        f"({new.get('turns')} turns).",
+        (f"Run time: baseline {base.get('seconds')} s ({base.get('turns')} turns), " if base else "Run time: ")
+        + f"new {new.get('seconds')} s ({new.get('turns')} turns).",
     ]
     (HERE / "REPORT.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print((HERE / "REPORT.md").read_text(encoding="utf-8"))
@@ -345,10 +370,11 @@ def main() -> None:
     r.add_argument("--letters", default=str(LETTERS))
     r.add_argument("--follow-every", type=int, default=1, help="the next question after every n-th probe")
     r.add_argument("--max-seconds", type=float, default=float("inf"), help="stop the ordinary turns after this")
+    r.add_argument("--states", help="ordinary turns only in the states whose names contain one of these (a,b)")
     r.add_argument("--skip-intake", action="store_true")
     r.add_argument("--skip-ordinary", action="store_true")
     p = sub.add_parser("report")
-    p.add_argument("--baseline", required=True)
+    p.add_argument("--baseline", help="the baseline's run (a run without one says so in the report)")
     p.add_argument("--new", required=True)
     p.add_argument("--preamble", default=str(HERE / "method.md"))
     args = parser.parse_args()

@@ -1,8 +1,14 @@
 """Load: 50 concurrent conversations x 10 turns on one Rasa server and on two behind haproxy (issue 15),
 each against bare `/model/parse` at the same concurrency in the same run; then the two-server load again
-with a 100,000-character message sent in the middle, to see how it changes the others' p99.
+with and without a 100,000-character message sent in the middle, to see how it changes the others' p99.
 
-`.venv/bin/python -m bench.load [--conversations 50] [--turns 10]` starts the local cluster
+That change is small next to the noise of a shared machine (identical runs differ by tens of percent in
+p99), so it is measured in repeated paired trials: each round runs the load once without and once with the
+long message, in alternating order (without-with, then with-without, ...), and the report gives every
+round's figures, the median change with its spread, the change of the pooled p99, and how long the long
+message itself took to be refused, alone and under load.
+
+`.venv/bin/python -m bench.load [--conversations 50] [--turns 10] [--rounds 5]` starts the local cluster
 (stack/cluster.py: two Rasa servers, two action servers, haproxy, Redis db 9, ports + 22000) and writes
 bench/load/REPORT.md. "One server" is rasa-1's own port; "two" is haproxy's. The conversations go through
 the REST channel (with the Rasa token), the path every channel's messages take into Rasa.
@@ -45,7 +51,7 @@ TURNS = [
     "再见",
 ]
 LONG = "吵" * 100_000
-PAIRS = 3
+ROUNDS = 5
 
 
 def percentile(values: List[float], share: float) -> float:
@@ -59,6 +65,7 @@ class Run:
     latencies: List[float]
     errors: int
     seconds: float
+    long_ms: float = float("nan")  # the long message's answer time, in a run that sent it
 
     def row(self) -> str:
         done = len(self.latencies)
@@ -67,6 +74,19 @@ class Run:
             f"{percentile(self.latencies, 0.5):.0f} | {percentile(self.latencies, 0.99):.0f} | "
             f"{max(self.latencies, default=float('nan')):.0f} |"
         )
+
+
+async def refuse_long(session: aiohttp.ClientSession, url: str, token: str) -> float:
+    """Sends the 100,000-character message; the milliseconds until its (refusing) answer."""
+    started = time.perf_counter()
+    async with session.post(
+        f"{url}/webhooks/rest/webhook",
+        json={"sender": f"long-{uuid.uuid4().hex[:8]}", "message": LONG},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as response:
+        answer = await response.json(content_type=None)
+    assert response.status == 200 and "100000字" in answer[0]["text"], answer
+    return (time.perf_counter() - started) * 1000
 
 
 async def conversations(
@@ -100,12 +120,7 @@ async def conversations(
 
     async def long_message(session: aiohttp.ClientSession, delay: float) -> None:
         await asyncio.sleep(delay)
-        started = time.perf_counter()
-        async with session.post(
-            f"{url}/webhooks/rest/webhook", json={"sender": "long", "message": LONG}, headers=headers
-        ) as response:
-            await response.read()
-        long_latency.append((time.perf_counter() - started) * 1000)
+        long_latency.append(await refuse_long(session, url, token))
 
     timeout = aiohttp.ClientTimeout(total=300)
     async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as session:
@@ -115,45 +130,114 @@ async def conversations(
             jobs.append(long_message(session, long_at))
         await asyncio.gather(*jobs)
         seconds = time.perf_counter() - started
-    name = ""
-    run = Run(name, latencies, errors, seconds)
-    run.long_ms = long_latency[0] if long_latency else None  # type: ignore[attr-defined]
-    return run
+    return Run("", latencies, errors, seconds, *long_latency)
 
 
-async def measure(cluster: Cluster, count: int, turns: int) -> List[Run]:
+@dataclasses.dataclass
+class Trial:
+    """One round of the long-message experiment: the same load without and with the message."""
+
+    number: int
+    without: Run
+    with_long: Run
+
+    @property
+    def change(self) -> float:
+        """The others' p99 with the long message, against without, in percent."""
+        return (percentile(self.with_long.latencies, 0.99) / percentile(self.without.latencies, 0.99) - 1) * 100
+
+    @property
+    def order(self) -> str:
+        return "without, with" if self.number % 2 else "with, without"
+
+    def row(self) -> str:
+        p99 = [percentile(run.latencies, 0.99) for run in (self.without, self.with_long)]
+        errors = self.without.errors + self.with_long.errors
+        return (
+            f"| {self.number} | {self.order} | {p99[0]:.0f} | {p99[1]:.0f} | {self.change:+.1f} | "
+            f"{self.with_long.long_ms:.0f} | {errors} |"
+        )
+
+
+@dataclasses.dataclass
+class Measurement:
+    baselines: List[Run]  # one server, two servers: bare parse and conversations each
+    trials: List[Trial]
+    long_alone_ms: List[float]  # the long message refused with no other load
+
+
+async def measure(cluster: Cluster, count: int, turns: int, rounds: int = ROUNDS) -> Measurement:
     s = cluster.settings
     one = f"http://{s.host}:{cluster.rasa_ports[0]}"
     two = s.rasa_url
     token = s.rasa_token
     await conversations(two, token, 4, 2, False)  # warm-up: both servers, the action servers, the caches
-    runs = []
-    for name, url, parse_only, long_at in [
-        ("one server: /model/parse (baseline)", one, True, None),
-        ("one server: conversations", one, False, None),
-        ("two servers + haproxy: /model/parse (baseline)", two, True, None),
-        ("two servers + haproxy: conversations", two, False, None),
-        # the long message's effect is measured in alternating pairs: one run alone is within the noise
-        *[
-            (f"two servers + haproxy: conversations{tag} (pair {pair})", two, False, long_at)
-            for pair in range(1, PAIRS + 1)
-            for tag, long_at in [("", None), (", 100,000-character message in the middle", "middle")]
-        ],
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
+        long_alone = [await refuse_long(session, two, token) for _ in range(5)]
+    print(f"long message alone: {', '.join(f'{ms:.0f}' for ms in long_alone)} ms", flush=True)
+    baselines = []
+    for name, url, parse_only in [
+        ("one server: /model/parse (baseline)", one, True),
+        ("one server: conversations", one, False),
+        ("two servers + haproxy: /model/parse (baseline)", two, True),
+        ("two servers + haproxy: conversations", two, False),
     ]:
-        at = None
-        if long_at == "middle":
-            at = runs[-1].seconds / 2
-        run = await conversations(url, token, count, turns, parse_only, at)
+        run = await conversations(url, token, count, turns, parse_only)
         run.name = name
-        runs.append(run)
+        baselines.append(run)
         print(run.row(), flush=True)
-    return runs
+    middle = baselines[-1].seconds / 2
+    trials = []
+    for number in range(1, rounds + 1):
+        pair = {}
+        for with_long in (False, True) if number % 2 else (True, False):  # alternating: drift cancels out
+            pair[with_long] = await conversations(two, token, count, turns, False, middle if with_long else None)
+        trial = Trial(number, pair[False], pair[True])
+        trials.append(trial)
+        print(trial.row(), flush=True)
+    return Measurement(baselines, trials, long_alone)
+
+
+def spread(values: List[float]) -> str:
+    return f"{min(values):+.1f} to {max(values):+.1f}"
+
+
+def long_message_section(result: Measurement) -> List[str]:
+    trials = result.trials
+    changes = [trial.change for trial in trials]
+    without = [percentile(trial.without.latencies, 0.99) for trial in trials]
+    pooled_without = percentile([ms for trial in trials for ms in trial.without.latencies], 0.99)
+    pooled_with = percentile([ms for trial in trials for ms in trial.with_long.latencies], 0.99)
+    under_load = [trial.with_long.long_ms for trial in trials]
+    return [
+        "## A 100,000-character message in the middle",
+        "",
+        f"{len(trials)} rounds; each runs the two-server load once without and once with the long message (sent "
+        "half-way through the run), in alternating order. Columns: the other conversations' p99 without and with "
+        "it, the change, and how long the long message waited for its refusal.",
+        "",
+        "| round | order | p99 without ms | p99 with ms | change % | long message ms | errors |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *[trial.row() for trial in trials],
+        "",
+        f"- **Change of the others' p99: median {statistics.median(changes):+.1f} %** (rounds: {spread(changes)} %). "
+        f"Pooled over the rounds ({sum(len(t.without.latencies) for t in trials)} turns each side): "
+        f"{pooled_without:.0f} ms without, {pooled_with:.0f} ms with, {(pooled_with / pooled_without - 1) * 100:+.1f} %.",
+        f"- Noise: the runs without the message alone range {min(without):.0f}–{max(without):.0f} ms in p99 "
+        f"({(max(without) / min(without) - 1) * 100:.0f} % apart).",
+        f"- The long message is refused (polite answer, the model never reads it) in "
+        f"{statistics.median(result.long_alone_ms):.0f} ms alone (median of {len(result.long_alone_ms)}: "
+        f"{', '.join(f'{ms:.0f}' for ms in result.long_alone_ms)}) and in "
+        f"{', '.join(f'{ms:.0f}' for ms in under_load)} ms under the load, where every request first waits for "
+        "the busy event loop (the others' p50 is of the same order).",
+    ]
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load")
     parser.add_argument("--conversations", type=int, default=50)
     parser.add_argument("--turns", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args(argv)
     var_dir = Path(tempfile.mkdtemp(prefix="bianmin-load-"))
     base = load()
@@ -166,15 +250,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     cluster.start()
     ready = time.perf_counter() - started
     try:
-        runs = asyncio.run(measure(cluster, args.conversations, args.turns))
+        result = asyncio.run(measure(cluster, args.conversations, args.turns, args.rounds))
     finally:
         cluster.stop()
-    base_one, one, base_two, two, *pairs = runs
-    changes = [
-        (percentile(b.latencies, 0.99) / percentile(a.latencies, 0.99) - 1) * 100
-        for a, b in zip(pairs[::2], pairs[1::2])
-    ]
-    long_ms = [getattr(run, "long_ms", float("nan")) for run in pairs[1::2]]
+    base_one, one, base_two, two = result.baselines
     lines = [
         "# Load: concurrent conversations on one and two Rasa servers",
         "",
@@ -188,20 +267,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         "",
         "| run | requests | errors | throughput /s | p50 ms | p99 ms | max ms |",
         "| --- | --- | --- | --- | --- | --- | --- |",
-        *[run.row() for run in runs],
+        *[run.row() for run in result.baselines],
         "",
-        f"The 100,000-character message (refused by the channel with a polite answer, the model never reads "
-        f"it) was answered in {', '.join(f'{ms:.0f}' for ms in long_ms)} ms; the other conversations' p99 changed "
-        f"by {', '.join(f'{c:+.1f}' for c in changes)} % against the run just before it without the message "
-        f"(median {statistics.median(changes):+.1f} %). The pairs of runs without it differ among themselves by "
-        f"{(max(percentile(r.latencies, 0.99) for r in pairs[::2]) / min(percentile(r.latencies, 0.99) for r in pairs[::2]) - 1) * 100:.0f} %: "
-        "the noise of a shared 2-core machine.",
         f"Two servers vs one: {len(two.latencies) / two.seconds / (len(one.latencies) / one.seconds):.2f}x the "
         "throughput of conversations (on 2 cores the two Rasa processes share the same CPUs, so the balancer buys "
         "availability here rather than speed; on two machines the CPU doubles too).",
         f"Conversation turns vs bare parse: p50 {percentile(two.latencies, 0.5) / percentile(base_two.latencies, 0.5):.1f}x "
         f"on two servers, {percentile(one.latencies, 0.5) / percentile(base_one.latencies, 0.5):.1f}x on one (a turn "
         "is a parse plus the dialogue policies, the action server calls and the tracker in Redis).",
+        "",
+        *long_message_section(result),
     ]
     REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

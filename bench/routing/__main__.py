@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import tempfile
 import time
@@ -229,6 +230,9 @@ def report(
         "",
         "## Speed (this machine, 2 shared cores)",
         "",
+        f"1-minute load average at the end of the run: {timing['load_average']:.1f} (2 is the machine's capacity: at",
+        "a load of 10 every figure below is about five times slower than on an idle machine).",
+        "",
         f"- training from data/routing: {timing['train']:.1f} s with the examples' vectors already in the embedding "
         "cache (var/embeddings.sqlite3; embedding an example the first time takes 20–100 ms); once per change, "
         f"later starts load the cached model in {timing['load']:.2f} s",
@@ -315,6 +319,7 @@ def main(argv: Sequence[str] = ()) -> int:
         "classify": classify_seconds,
         "classify_words": classify_words_seconds,
         "per_second": len(ids) / max(classify_seconds, 1e-9),
+        "load_average": os.getloadavg()[0],
     }
     first = set(load_labels(HERE / "labels.csv", sample="original"))
     keep = [k for k, i in enumerate(ids) if i in first]

@@ -9,12 +9,17 @@ SEED and scores on each held-out fold:
 (c) the zero-shot router (examples only) — with its sentence embeddings on a seeded sample of
     ZERO_SHOT_SAMPLE held-out rows (embedding every message takes about 100 ms), words only on all.
 (a) and (b) are trained on LEARNING_SIZES rows of each fold's training part (a seeded subset) and on all
-of them. The section "Learning from a hotline's history" of REPORT.md is rewritten; the rest is kept.
+of them. Then the speed: learning from all rows and classifying through `bianmin classify`'s code path,
+each REPEATS times with the load average, the median reported (the machine is shared).
+The section "Learning from a hotline's history" of REPORT.md is rewritten; the rest is kept.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -30,8 +35,9 @@ from sklearn.svm import LinearSVC
 from bench.routing.__main__ import HERE, MESSAGES_DIR, dispatch_gate, load_labels, load_messages, scores, timed
 from bench.routing.__main__ import HISTORY_SECTION as SECTION
 from bot.routing import Router
+from bot.routing.classify_cli import classify_lines
 from bot.routing.history import HistoryReader, HistoryRow, dedup_key
-from bot.routing.learned import LearnedModel
+from bot.routing.learned import LearnedModel, save
 from bot.routing.taxonomy import DATA_DIR, Taxonomy
 
 HISTORY_FILE = MESSAGES_DIR / "labelled-history.jsonl"
@@ -40,8 +46,11 @@ FOLDS = 5
 LEARNING_SIZES = (500, 2000)  # and all training rows of a fold
 ZERO_SHOT_SAMPLE = 400
 NEAR = 0.4  # character 5-gram Jaccard (title + first 200 characters) above which a row repeats a labelled message
-GATE_THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+GATE_THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99)
 PRECISION = 0.97
+RELIABILITY_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01)  # confidence ranges of the reliability table
+REPEATS = 3  # speed measurements: each repeated, the median reported
+CLASSIFY_SAMPLE = 1000  # messages a classify measurement reads (a different seeded sample each time)
 
 
 def grams(title: str, text: str) -> Set[str]:
@@ -86,13 +95,12 @@ def subset(indexes: np.ndarray, size: int, seed: int) -> np.ndarray:
 
 
 def cross_validate(rows: List[HistoryRow], router: Router, log) -> dict:
-    """Out-of-fold predictions of (a) and (b) at each size, (a)'s confidences, and timings."""
+    """Out-of-fold predictions of (a) and (b) at each size and (a)'s confidences with all rows."""
     gold = [r.category for r in rows]
     sizes = [*LEARNING_SIZES, len(rows)]
     predicted = {(system, size): [""] * len(rows) for system in ("learned", "baseline") for size in sizes}
     confidence = [0.0] * len(rows)
     taxonomy = Taxonomy.load()
-    timing = {"learn": [], "classify": []}
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
     for fold, (train, test) in enumerate(folds.split(np.zeros(len(rows)), gold)):
         held = [rows[i] for i in test]
@@ -100,11 +108,8 @@ def cross_validate(rows: List[HistoryRow], router: Router, log) -> dict:
         for size in sizes:
             chosen = [rows[i] for i in subset(train, size, SEED + fold)]
             model, seconds = timed(LearnedModel, chosen, taxonomy)
-            start = time.perf_counter()
             ranked = router.model.predict(texts, titles, None, top_level=model)
             if size == len(rows):
-                timing["learn"].append((len(chosen), seconds))
-                timing["classify"].append((len(held), time.perf_counter() - start))
                 for i, (_, _, conf, _) in zip(test, ranked):
                     confidence[i] = conf
             for i, (category, *_rest) in zip(test, ranked):
@@ -112,13 +117,65 @@ def cross_validate(rows: List[HistoryRow], router: Router, log) -> dict:
             for i, category in zip(test, baseline(chosen).predict([f"{r.title} {r.text}" for r in held])):
                 predicted[("baseline", size)][i] = category
             log(f"fold {fold + 1}: {len(chosen)} rows learned in {seconds:.1f} s")
-    return {"gold": gold, "predicted": predicted, "confidence": confidence, "timing": timing, "sizes": sizes}
+    return {"gold": gold, "predicted": predicted, "confidence": confidence, "sizes": sizes}
 
 
 def gate_share(rows: List[Tuple[float, float, float]]) -> Tuple[float, float, float]:
     """(threshold, coverage, accuracy) of the lowest threshold whose dispatched routes are ≥ PRECISION right."""
     good = [row for row in rows if row[2] == row[2] and row[2] >= PRECISION]
     return min(good) if good else (float("nan"), 0.0, float("nan"))
+
+
+def reliability(gold: Sequence[str], predicted: Sequence[str], confidence: Sequence[float]) -> List[tuple]:
+    """(low, high, messages, mean confidence, accuracy) per confidence range: calibrated when they agree."""
+    out = []
+    for low, high in zip(RELIABILITY_BINS, RELIABILITY_BINS[1:]):
+        inside = [(c, g == p) for g, p, c in zip(gold, predicted, confidence) if low <= c < high]
+        if inside:
+            out.append(
+                (low, min(high, 1.0), len(inside), np.mean([c for c, _ in inside]), np.mean([r for _, r in inside]))
+            )
+    return out
+
+
+def expected_calibration_error(table: Sequence[tuple]) -> float:
+    total = sum(row[2] for row in table)
+    return sum(row[2] * abs(row[3] - row[4]) for row in table) / total
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
+
+
+def measure_speed(rows: List[HistoryRow], log) -> dict:
+    """Learning from all rows and classifying CLASSIFY_SAMPLE messages as `bianmin classify` does (JSON
+    lines in and out, batches, the router with the learned model; process start not counted), REPEATS times
+    each, with the 1-minute load average before and after each measurement."""
+    taxonomy = Taxonomy.load()
+    learns, classifies = [], []
+    with tempfile.TemporaryDirectory() as cache:
+        for n in range(REPEATS):
+            before = load_average()
+            model, seconds = timed(LearnedModel, rows, taxonomy)
+            learns.append((seconds, before, load_average()))
+            log(f"learn {n + 1}: {seconds:.1f} s, load {before:.1f} / {load_average():.1f}")
+        save(model, Path(cache))
+        router = Router(DATA_DIR, Path(cache), semantic=False)
+        order = random.Random(SEED).sample(range(len(rows)), len(rows))
+        for n in range(REPEATS):
+            sample = [rows[i] for i in order[n * CLASSIFY_SAMPLE : (n + 1) * CLASSIFY_SAMPLE]]
+            lines = [
+                json.dumps({"id": k, "title": r.title, "text": r.text}, ensure_ascii=False)
+                for k, r in enumerate(sample)
+            ]
+            before = load_average()
+            start = time.perf_counter()
+            out = [json.dumps(record, ensure_ascii=False) for record in classify_lines(lines, router)]
+            seconds = time.perf_counter() - start
+            assert len(out) == len(sample)
+            classifies.append((len(sample) / seconds, before, load_average()))
+            log(f"classify {n + 1}: {len(sample) / seconds:.0f} messages/s, load {before:.1f} / {load_average():.1f}")
+    return {"learn": learns, "classify": classifies}
 
 
 def section(summary: dict) -> str:
@@ -162,14 +219,32 @@ def section(summary: dict) -> str:
         f"At ≥ {PRECISION:.0%} precision: confidence ≥ {t:.2f} dispatches {c:.1%} of the messages ({a:.1%} right). "
         "The threshold is read off the same out-of-fold predictions, so it is slightly optimistic.",
         "",
-        "### Speed (this machine, 2 shared cores)",
+        "Reliability of the confidence (all rows, out-of-fold; the temperature of each fold's model is fitted on",
+        "out-of-fold scores of its own training rows): calibrated when the mean confidence of a range matches",
+        f"the accuracy in it. Expected calibration error {s['ece']:.3f}.",
         "",
-        f"- learning from {s['learn_rows']} rows (history + the {s['examples']} examples), as `bianmin routing learn` "
-        f"does after reading: {s['learn_seconds']:.1f} s (the mean of the folds learning from all training rows: "
-        f"{s['fold_learn_seconds']:.1f} s for {s['fold_rows']} history rows). No sentence embedding is computed.",
-        f"- classifying with the learned model: {s['per_second']:.0f} messages/s (the zero-shot router with its "
-        f"sentence embeddings: {s['zero_shot_per_second']:.0f} messages/s; embedding a message costs about 100 ms, "
-        "so the learned model reads words only).",
+        "| confidence | messages | mean confidence | accuracy |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| {lo:.2f}–{hi:.2f} | {n} | {m:.3f} | {acc:.3f} |" for lo, hi, n, m, acc in s["reliability"]]
+    learn, classify = s["speed"]["learn"], s["speed"]["classify"]
+    lines += [
+        "",
+        "### Speed (this machine, 2 cores shared with other work)",
+        "",
+        f"Each measured {REPEATS} times in one run; the median, every run, and the 1-minute load average before /",
+        "after each (2 would be the machine's capacity).",
+        "",
+        f"- learning from {s['learn_rows']} rows (the {s['rows']} history rows + the {s['examples']} examples), "
+        f"as `bianmin routing learn` does after reading: median {statistics.median(x for x, _, _ in learn):.1f} s ("
+        + ", ".join(f"{x:.1f} s at load {b:.1f} / {a:.1f}" for x, b, a in learn)
+        + "). No sentence embedding is computed.",
+        f"- `bianmin classify` with the learned model ({CLASSIFY_SAMPLE} messages a run through its code path: JSON "
+        "lines in and out, batches of 256; the process start is not counted): median "
+        f"{statistics.median(x for x, _, _ in classify):.0f} messages/s ("
+        + ", ".join(f"{x:.0f} at load {b:.1f} / {a:.1f}" for x, b, a in classify)
+        + f"). The zero-shot router with its sentence embeddings: {s['zero_shot_per_second']:.0f} messages/s "
+        "(embedding a message costs about 100 ms, so the learned model reads words only).",
         "",
     ]
     return "\n".join(lines)
@@ -204,9 +279,7 @@ def main(argv: Sequence[str] = ()) -> int:
             router.classify_many, [rows[i].text for i in sample], [rows[i].title for i in sample]
         )
         zero_words = words_router.classify_many([r.text for r in rows], [r.title for r in rows])
-        start = time.perf_counter()
-        LearnedModel(rows, Taxonomy.load())  # timed: the learn itself
-        learn_seconds = time.perf_counter() - start
+    speed = measure_speed(rows, log)
 
     gold, predicted, sizes = result["gold"], result["predicted"], result["sizes"]
     table = []
@@ -243,7 +316,7 @@ def main(argv: Sequence[str] = ()) -> int:
         scores(gold, predicted[("baseline", len(rows))]),
     )
     gate = dispatch_gate(gold, predicted[("learned", len(rows))], result["confidence"], GATE_THRESHOLDS)
-    timing = result["timing"]
+    reliable = reliability(gold, predicted[("learned", len(rows))], result["confidence"])
     report = reader.report
     summary = {
         "read": report.read,
@@ -261,22 +334,18 @@ def main(argv: Sequence[str] = ()) -> int:
         },
         "gate": gate,
         "gate_share": gate_share(gate),
+        "reliability": reliable,
+        "ece": expected_calibration_error(reliable),
         "learn_rows": len(rows) + len(Taxonomy.load().examples),
         "examples": len(Taxonomy.load().examples),
-        "learn_seconds": learn_seconds,
-        "fold_learn_seconds": float(np.mean([s for _, s in timing["learn"]])),
-        "fold_rows": int(np.mean([n for n, _ in timing["learn"]])),
-        "per_second": sum(n for n, _ in timing["classify"]) / sum(s for _, s in timing["classify"]),
+        "speed": speed,
         "zero_shot_per_second": ZERO_SHOT_SAMPLE / zero_seconds,
     }
     write_section(section(summary))
     for name, size, result_ in table:
         print(f"{name} [{size}]: macro-F1 {result_['macro_f1']:.3f}, accuracy {result_['accuracy']:.3f}")
     print("gaps: " + ", ".join(f"{size}: {gap:+.3f}" for size, gap in gaps))
-    print(
-        f"gate at {PRECISION:.0%}: {summary['gate_share']}; learn {learn_seconds:.1f} s; "
-        f"{summary['per_second']:.0f} messages/s; wrote {HERE / 'REPORT.md'}"
-    )
+    print(f"gate at {PRECISION:.0%}: {summary['gate_share']}; ECE {summary['ece']:.3f}; wrote {HERE / 'REPORT.md'}")
     return 0
 
 

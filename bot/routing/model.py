@@ -14,6 +14,7 @@ at the rates citizens write about each category, so the mix is finally weighed b
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import List, Optional, Protocol, Sequence, Tuple
 
@@ -36,6 +37,8 @@ MEANING_WEIGHT = 0.6  # weight of the embedding classifier in the geometric mean
 MEANING_CHARS = 250  # the title and the start of a letter are embedded (cost grows with length)
 MEANING_C = 10.0  # inverse regularisation of the embedding classifier
 SHARE_WEIGHT = 0.2  # exponent of a category's share of real messages (shares.yml) multiplying its probability
+WORDS_CACHE = 1024  # texts whose jieba words are kept (a few MB): a learned model and the examples' model
+# read the same inputs of a batch (bianmin classify's batches are 256), so jieba, most of the cost, runs once
 TEMPERATURE_FOLDS = 3  # cross-validation folds for the temperature (4 gave the same 0.1, 50 % slower)
 _NOISE = re.compile(r"[\s\u3000]+|\*{3,}|https?://\S+|_x000D_")
 
@@ -47,7 +50,12 @@ def normalise(text: str) -> str:
 
 def words(text: str) -> List[str]:
     """jieba words of the text, blanks and single punctuation dropped."""
-    return [w for w in hotline_jieba().lcut(text, HMM=False) if w.strip() and (len(w) > 1 or w.isalnum())]
+    return list(_words(text))
+
+
+@functools.lru_cache(maxsize=WORDS_CACHE)
+def _words(text: str) -> Tuple[str, ...]:
+    return tuple(w for w in hotline_jieba().lcut(text, HMM=False) if w.strip() and (len(w) > 1 or w.isalnum()))
 
 
 def joined_inputs(texts: Sequence[str], titles: Sequence[str]) -> List[str]:

@@ -185,6 +185,14 @@ async function refreshStuck() {
   } catch (error) { showError(error.message); }
 }
 
+async function refreshSystem() {
+  try {
+    const data = await api("GET", "/api/system");
+    $("system-notices").replaceChildren(...data.notices.map((line) => el("li", {}, line)));
+    $("system").classList.toggle("hidden", data.notices.length === 0);
+  } catch (error) { showError(error.message); }
+}
+
 async function refreshQueue() {
   try { renderQueue(await api("GET", "/api/queue")); showError(""); } catch (error) { showError(error.message); }
 }
@@ -225,6 +233,7 @@ function startQueuePage() {
   notificationButton();
   refreshQueue();
   refreshStuck();
+  refreshSystem();
   stream(null, {
     ready: () => { $("live").textContent = "实时"; document.body.dataset.live = "1"; refreshQueue(); },
     handoff: (event) => {
@@ -243,6 +252,7 @@ function startQueuePage() {
     cell.classList.toggle("long", seconds >= LONG_WAIT);
   }), 1000);
   setInterval(refreshStuck, 15000);
+  setInterval(refreshSystem, 30000);
   document.addEventListener("keydown", (event) => {
     if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "n" || event.key === "N") { event.preventDefault(); takeNext().catch((error) => showError(error.message)); }

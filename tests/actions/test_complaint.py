@@ -62,6 +62,22 @@ async def test_starting_afresh_asks_nothing_about_cleared_slots(domain, dispatch
     assert all(event["value"] is None for event in events if event["event"] == "slot")
 
 
+async def test_details_of_the_first_message_that_cannot_be_used_are_dropped_without_a_word(domain, make_tracker):
+    """The form's start stays within 3 messages (started, the first question): "A市" as the address, a district
+    the city does not have and a short number are asked for in their turn, not explained at once."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    dispatcher = CollectingDispatcher()
+    text = "反映A1区A市某小区的问题，电话12345"
+    picked = {"address": "A市", "district": "A1区", "phone": "12345"}
+    tracker = make_tracker(
+        text, "file_complaint", slots={"requested_slot": None, **picked}, active_loop="complaint_form"
+    )
+    events = await ValidateComplaintForm().run(dispatcher, tracker, domain)
+    assert dispatcher.messages == []
+    assert {event["name"]: event["value"] for event in events if event["event"] == "slot"} == dict.fromkeys(picked)
+
+
 @pytest.mark.parametrize("intent", ["inform", "chitchat", "ask_question"])  # whatever the model makes of "12345"
 async def test_a_malformed_phone_is_explained_and_asked_again(domain, dispatcher, make_tracker, responses, intent):
     tracker = make_tracker(

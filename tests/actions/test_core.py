@@ -31,6 +31,8 @@ async def test_an_emergency_during_a_form_offers_to_go_on(domain, dispatcher, ma
     )
     await ActionEmergency().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_emergency_fire", "utter_emergency_resume"]
+    resume = domain["responses"]["utter_emergency_resume"][0]["text"]
+    assert resume.endswith(domain["responses"]["utter_form_resume"][0]["text"])  # "…我们继续：", then the question
 
 
 async def test_out_of_scope_names_the_legal_channels_that_match(domain, dispatcher, make_tracker, responses):

@@ -131,14 +131,16 @@ async def test_a_new_status_is_announced_and_a_finished_ticket_rated(domain, mak
 # --- issue 14: look-up without the number, the ticket just filed, questions inside the look-up ---------------
 
 
-async def lookup_validation(domain, make_tracker, text, intent="inform", requested="ticket_number", **slots):
+async def lookup_validation(
+    domain, make_tracker, text, intent="inform", requested="ticket_number", entities=None, **slots
+):
     from rasa_sdk.executor import CollectingDispatcher
 
     from tests.actions.conftest import sent
 
     dispatcher = CollectingDispatcher()
     slots = {"requested_slot": requested, "ticket_number": text, **slots}
-    tracker = make_tracker(text, intent, slots=slots, active_loop="ticket_lookup_form")
+    tracker = make_tracker(text, intent, slots=slots, entities=entities, active_loop="ticket_lookup_form")
     events = await ValidateTicketLookupForm().run(dispatcher, tracker, domain)
     return sent(dispatcher), {event["name"]: event["value"] for event in events if event["event"] == "slot"}
 
@@ -168,6 +170,26 @@ async def test_the_ticket_just_filed_is_looked_up_without_asking(domain, make_tr
         last_ticket_phone="13812345678",
     )
     assert said == [] and changed["ticket_number"] == NUMBER and changed["lookup_phone"] == "13812345678"
+
+
+async def test_a_number_from_the_list_by_phone_is_looked_up_without_asking_the_phone_again(domain, make_tracker):
+    listed = {"listed_tickets": {"phone": "13812345678", "numbers": [NUMBER]}}
+    entities = [{"entity": "ticket_number", "value": NUMBER}]
+    said, changed = await lookup_validation(
+        domain, make_tracker, NUMBER, "check_ticket", requested=None, entities=entities, **listed
+    )
+    assert said == [] and changed["ticket_number"] == NUMBER and changed["lookup_phone"] == "13812345678"
+    other = "BM261122AAAA0000"  # not in the list: its phone is asked as usual
+    said, changed = await lookup_validation(
+        domain,
+        make_tracker,
+        other,
+        "check_ticket",
+        requested=None,
+        entities=[{**entities[0], "value": other}],
+        **listed,
+    )
+    assert said == [] and changed == {"ticket_number": other}
 
 
 async def test_a_question_inside_the_look_up_is_answered_and_the_number_asked_again(domain, make_tracker):
@@ -204,7 +226,8 @@ async def test_by_phone_lists_only_this_sender_s_tickets_masked(domain, dispatch
     )
     tracker = make_tracker("13812345678", slots={"ticket_number": BY_PHONE, "lookup_phone": "13812345678"})
     events = await ActionTicketStatus().run(dispatcher, tracker, domain)
-    assert events == CLEARED and responses(dispatcher) == ["utter_tickets_by_phone"]
+    listed = SlotSet("listed_tickets", {"phone": "13812345678", "numbers": [NUMBER]})
+    assert events == [*CLEARED, listed] and responses(dispatcher) == ["utter_tickets_by_phone"]
     assert seen == [{"phone": "13812345678", "sender_id": "citizen", "limit": 5}]
     message = dispatcher.messages[0]
     assert message["count"] == 1 and NUMBER in message["tickets"] and "502" not in message["tickets"]

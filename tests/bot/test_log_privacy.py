@@ -104,3 +104,21 @@ def test_logs_rotate_and_the_writer_goes_on(tmp_path: Path):
     assert log.stat().st_size == 1500  # the open (append-mode) file went on at its new end
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rasa.log", "rasa.log.1", "rasa.log.2"]
     assert (tmp_path / "rasa.log.1").read_bytes() == b"b" * 1500
+
+
+def test_the_rasa_server_masks_what_it_logs_whatever_handlers_it_sets_up():
+    # what stack/rasa_server.py does before Rasa's CLI configures logging at --debug (and structlog's JSON)
+    script = (
+        "import logging, structlog\n"
+        "from bot.log_privacy import mask_every_record\n"
+        "mask_every_record()\n"
+        "from rasa.utils.common import configure_logging_and_warnings\n"
+        "from rasa.utils.log_utils import configure_structlog\n"
+        "configure_logging_and_warnings(logging.DEBUG)\n"
+        "configure_structlog(logging.DEBUG)\n"
+        "logging.getLogger('rasa.core.channels').debug(\"Received user message '我的电话是13812345678'\")\n"
+        "structlog.get_logger().debug('processor.message.parse', parse_data_text='我的电话是13812345678')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    logged = run.stdout + run.stderr
+    assert "13812345678" not in logged and logged.count("138****5678") == 2, logged

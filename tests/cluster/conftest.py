@@ -1,7 +1,9 @@
 """The local cluster (stack/cluster.py): two Rasa servers and two action servers behind haproxy, sharing
 Redis and PostgreSQL. Needs Debian's haproxy (`.ci/run` installs it): skipped with the install hint
-elsewhere, failed in CI. Ports: the usual ones + 21000; Redis db 10; PostgreSQL database bianmin_cluster
-(on BIANMIN_TEST_POSTGRES_URL's server), or SQLite when no PostgreSQL answers outside CI."""
+elsewhere, failed in CI. Ports: the usual ones + 21000; its own Redis on 6379 + 21000 (the fault tests
+restart it); PostgreSQL database bianmin_cluster (on BIANMIN_TEST_POSTGRES_URL's server), or SQLite when no
+PostgreSQL answers outside CI. Started once for all the tests in this folder (it takes minutes): each test
+leaves the cluster serving."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import redis
 import sqlalchemy
 
 from bot.settings import load
@@ -20,7 +21,7 @@ from stack.cluster import Cluster, haproxy_binary
 from stack.run import isolated_settings
 
 POSTGRES_URL = os.environ.get("BIANMIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-PORT_OFFSET, REDIS_DB = 21000, 10
+PORT_OFFSET = 21000
 
 
 def cluster_database() -> str:
@@ -43,7 +44,7 @@ def missing(what: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def cluster(redis_url):
+def cluster():
     if haproxy_binary() is None:
         missing("haproxy is not installed: sudo apt-get install haproxy")
     database = cluster_database()
@@ -52,15 +53,15 @@ def cluster(redis_url):
     var_dir = Path(tempfile.mkdtemp(prefix="bianmin-cluster-"))
     if (load().var_dir / "routing").is_dir():  # the fitted routing model (keyed by a hash of its inputs)
         shutil.copytree(load().var_dir / "routing", var_dir / "routing")
-    settings = isolated_settings(load(), var_dir, port_offset=PORT_OFFSET, redis_db=REDIS_DB)
+    settings = isolated_settings(load(), var_dir, port_offset=PORT_OFFSET, redis_db=0)
     settings = replace(
         settings,
-        redis_url=redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}",
+        redis_url=f"redis://127.0.0.1:{6379 + PORT_OFFSET}/0",
         database_url=database or settings.database_url,
         embeddings_cache=load().embeddings_cache,
     )
-    redis.Redis.from_url(settings.redis_url).flushdb()
-    running = Cluster(settings)
+    # debug logging in the Rasa servers: what they write must still hold no citizen's phone (test_cluster.py)
+    running = Cluster(settings, own_redis=True, extra_env={"LOG_LEVEL": "DEBUG"})
     running.start()
     try:
         yield running

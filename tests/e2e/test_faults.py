@@ -25,7 +25,7 @@ import sqlalchemy
 
 from bot.settings import ROOT, load
 from stack.recovering import NOTICE
-from stack.run import Stack, health_url, isolated_settings
+from stack.run import Stack, isolated_settings
 from stack.status import fetch
 from stack.supervisor import RestartPolicy
 from tests.e2e.citizens import SocketCitizen
@@ -93,7 +93,7 @@ async def back_up(stack: Stack, name: str, restarts: int, timeout: float = 180.0
     """Waits until /health shows the part serving again after `restarts` restarts; returns the seconds waited."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        report = await asyncio.to_thread(fetch, health_url(stack.settings))
+        report = await asyncio.to_thread(fetch, stack.settings.health_url)
         part = next(p for p in report["parts"] if p["name"] == name)
         if part["state"] == "up" and part["restarts"] >= restarts:
             return time.monotonic() - started

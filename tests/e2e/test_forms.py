@@ -79,6 +79,8 @@ async def test_a_question_inside_the_look_up_and_a_look_up_by_phone(session, sta
     reply = await filer.says(PHONE)
     assert number in reply, reply
     assert "长江道*号" in reply or "长江道" not in reply  # details are masked
+    reply = await filer.says(number)  # one of the listed tickets: its phone was just checked, not asked again
+    assert number in reply and "当前状态" in reply, reply
 
     stranger = citizen_of(session, stack)  # the same phone from another conversation lists nothing
     reply = await stranger.says("查询工单")

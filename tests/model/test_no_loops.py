@@ -4,59 +4,36 @@ model in process (rasa Agent) and the real action server.
 States: fresh, after the greeting, after an answer, each question of the complaint form and its confirm
 step, the ticket look-up, queued for a human, after the hand-back (bench/dialogue builds them). Each
 intent is sent as its button payload (`/intent`), and the short acknowledgements of the former loop as
-text. Every turn: at most 3 bot messages, none twice, no action predicted 3 times, the turn ends
+text; a fresh conversation also gets first messages that start the complaint form with details in them. Every turn: at most 3 bot messages, none twice, no action predicted 3 times, the turn ends
 listening (or paused for the agent), and the next question of the conversation is still answered.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections import Counter
 
 import pytest
 
 from bench.dialogue.__main__ import NEXT_QUESTION, Bench, states
-from bot.settings import ROOT, load
+from bot.settings import load
 from stack.training import ensure_model
-from tests.ticket_backend.conftest import unused_port
+from tests.conftest import running_action_server
 
 ACKNOWLEDGEMENTS = ["好的", "嗯", "嗯嗯", "行", "知道了", "没有了", "ok", "人呢"]
+# first messages that start the complaint form with details in them (some unusable: "A市", "A1区", "12345"):
+# the form's start, its first question and nothing more
+FORM_STARTS = [
+    "我要投诉南开区幸福路12号的饭馆油烟太大，每天晚上呛得没法开窗，我的电话是13812345678",
+    "反映A市A1区幸福小区的路灯坏了两个多月，晚上一片漆黑，电话12345",
+    "投诉A1区新安村八组拆迁补偿至今没有落实，我是村民张三，多次找镇政府都没有结果",
+]
 EXTERNAL = ("EXTERNAL_",)  # sent by the backend and the console, not by citizens
 
 
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory, redis_url):
-    var = tmp_path_factory.mktemp("var")
-    port = unused_port()
-    env = dict(
-        os.environ,
-        BIANMIN_VAR_DIR=str(var),
-        BIANMIN_ACTIONS_PORT=str(port),
-        REDIS_URL=redis_url,
-        BIANMIN_EMBEDDINGS_CACHE=str(load().embeddings_cache),
-        BIANMIN_TICKETS_URL="http://127.0.0.1:9",
-    )
-    log = (var / "actions.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "actions"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 240
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
-                break
-        except (urllib.error.URLError, OSError):
-            assert server.poll() is None and time.monotonic() < deadline, (var / "actions.log").read_text()[-3000:]
-            time.sleep(0.5)
-    yield f"http://127.0.0.1:{port}/webhook"
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    with running_action_server(tmp_path_factory.mktemp("var"), redis_url) as webhook:
+        yield webhook
 
 
 def check(turn, paused_ok: bool = False) -> list:
@@ -86,7 +63,8 @@ async def test_every_intent_in_every_state_ends_listening(action_server):
     ]
     failures = []
     for state, source in await states(bench):
-        for index, message in enumerate([f"/{name}" for name in intents] + ACKNOWLEDGEMENTS):
+        messages = [f"/{name}" for name in intents] + ACKNOWLEDGEMENTS + (FORM_STARTS if state == "fresh" else [])
+        for index, message in enumerate(messages):
             sender = f"test-{source}-{index}"
             if source != "state-fresh":
                 await bench.clone(source, sender)

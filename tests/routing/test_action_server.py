@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
-import urllib.error
 import urllib.request
 
 import yaml
 
 from bot.routing.learned import LEARNED_FILE
-from bot.settings import ROOT, load
+from bot.settings import ROOT
+from tests.conftest import running_action_server
 from tests.routing.conftest import UNSEEN_COURIER
-from tests.ticket_backend.conftest import unused_port
-
-START_TIMEOUT = 240  # the server loads the knowledge base, jieba and the routing model before answering
-
-
-def _get(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def forms() -> dict:
@@ -37,7 +23,7 @@ def forms() -> dict:
     return found
 
 
-def predicted_category(port: int) -> str:
+def predicted_category(webhook: str) -> str:
     """The category action_start_complaint predicts for a courier complaint, through the server's webhook."""
     message = f"我要投诉，{UNSEEN_COURIER}"
     tracker = {
@@ -59,9 +45,7 @@ def predicted_category(port: int) -> str:
             "version": "3.6.0",
         }
     ).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/webhook", data=body, headers={"Content-Type": "application/json"}
-    )
+    request = urllib.request.Request(webhook, data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         events = json.loads(response.read())["events"]
     values = [e["value"] for e in events if e.get("event") == "slot" and e.get("name") == "predicted_category"]
@@ -70,41 +54,11 @@ def predicted_category(port: int) -> str:
 
 def test_the_action_server_serves_a_new_model_without_restart(tmp_path, seeded_cache, learned_cache, redis_url):
     shutil.copytree(seeded_cache, tmp_path / "routing")  # the zero-shot model, already trained
-    port = unused_port()
-    env = dict(
-        os.environ,
-        BIANMIN_VAR_DIR=str(tmp_path),
-        BIANMIN_ACTIONS_PORT=str(port),
-        REDIS_URL=redis_url,
-        BIANMIN_EMBEDDINGS_CACHE=str(load().embeddings_cache),
-        BIANMIN_TICKETS_URL="http://127.0.0.1:9",
-    )
-    log = (tmp_path / "actions.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "actions"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        _serve_and_learn(server, port, tmp_path, learned_cache)
-    except Exception:
-        print((tmp_path / "actions.log").read_text()[-3000:])  # the server's side of a failure
-        raise
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-
-
-def _serve_and_learn(server, port, tmp_path, learned_cache) -> None:
-    if True:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _get(f"http://127.0.0.1:{port}/health"):
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "actions.log").read_text()
-            time.sleep(0.5)
-        assert predicted_category(port) == "交通运输"  # zero-shot: the examples' convention
+    with running_action_server(tmp_path, redis_url) as webhook:  # fails if the process stops: not restarted
+        assert predicted_category(webhook) == "交通运输"  # zero-shot: the examples' convention
 
         shutil.copy(learned_cache / LEARNED_FILE, tmp_path / "routing" / LEARNED_FILE)  # what `routing learn` writes
         deadline = time.monotonic() + 20
-        while predicted_category(port) != "商贸旅游":
+        while predicted_category(webhook) != "商贸旅游":
             assert time.monotonic() < deadline, "the running action server kept the old model"
             time.sleep(0.5)
-        assert server.poll() is None  # same process: not restarted

@@ -50,3 +50,15 @@ def test_the_zero_shot_report_keeps_the_history_section(tmp_path):
     write_report("# Routing benchmark\n\nnew figures\n", report)
     text = report.read_text(encoding="utf-8")
     assert "new figures" in text and "old figures" not in text and text.endswith(f"{SECTION}\n\nlearned figures\n")
+
+
+def test_the_reliability_table_compares_confidence_with_accuracy_per_range():
+    from bench.routing.history import expected_calibration_error, reliability
+
+    gold = ["a"] * 6
+    predicted = ["a", "a", "b", "a", "a", "a"]
+    confidence = [0.6, 0.65, 0.6, 0.96, 0.97, 0.995]
+    table = reliability(gold, predicted, confidence)
+    assert [(low, n) for low, _, n, _, _ in table] == [(0.5, 3), (0.95, 2), (0.99, 1)]
+    assert table[0][4] == 2 / 3 and table[2][1] == 1.0  # the last range ends at 1
+    assert abs(expected_calibration_error(table) - (0.05 * 3 + 0.035 * 2 + 0.005 * 1) / 6) < 1e-9

@@ -166,3 +166,13 @@ def test_category_shares_weigh_the_decision(router):
     favoured.share_weights = np.array([1.0 if c == "党务政务" else 1e-30 for c in favoured.categories])
     category, _, _, _ = favoured.predict([text], embedder=router.embedder)[0]
     assert route.category == "环境保护" and category == "党务政务"
+
+
+def test_the_words_of_a_text_are_cut_once_and_handed_out_as_fresh_lists():
+    from bot.routing import model
+
+    text = "小区楼下烧烤店油烟太大，晚上还很吵"
+    first = model.words(text)
+    first.append("changed by the caller")
+    hits = model._words.cache_info().hits
+    assert model.words(text) == first[:-1] and model._words.cache_info().hits == hits + 1

@@ -79,6 +79,8 @@ async def test_while_the_action_server_is_down_the_relay_answers_with_the_notice
 
 async def test_calls_and_rejections_pass_through_unchanged():
     async def actions(request: web.Request) -> web.Response:
+        if request.query.get("token") != "t0ken":  # the action server checks Rasa's token, not the relay
+            return web.json_response({"error": "forbidden"}, status=403)
         body = await request.json()
         if body["next_action"] == "validate_complaint_form":
             return web.json_response({"action_name": "validate_complaint_form", "error": "no"}, status=400)
@@ -90,7 +92,8 @@ async def test_calls_and_rejections_pass_through_unchanged():
         serving(server) as action_server,
         serving(create_app(f"{action_server}/webhook", status_report)) as gateway,
     ):
-        status, answer = await post(f"{gateway}/webhook", call("action_answer_faq", []))
+        status, answer = await post(f"{gateway}/webhook?token=t0ken", call("action_answer_faq", []))
         assert status == 200 and answer["responses"] == [{"text": "暖气不热请先排气"}]
-        status, rejected = await post(f"{gateway}/webhook", call("validate_complaint_form", FORM_TURN))
+        assert (await post(f"{gateway}/webhook", call("action_answer_faq", [])))[0] == 403
+        status, rejected = await post(f"{gateway}/webhook?token=t0ken", call("validate_complaint_form", FORM_TURN))
         assert status == 400 and rejected["error"] == "no"

@@ -57,3 +57,14 @@ def test_status_table():
     assert "redis     up        -                     -  not run by bianmin" in text
     assert "actions   starting  30 s ago              2  last exit code -9" in text
     assert "outbox: 1 complaint(s) waiting for the ticket system (oldest kept 2 min ago)" in text
+
+
+def test_rasa_runs_with_the_action_token_a_bounded_lock_and_private_logs():
+    from stack.run import Stack
+
+    settings = dataclasses.replace(load(), lock_lifetime=17)
+    env = Stack(settings).env()
+    assert env["BIANMIN_ACTIONS_TOKEN"] == settings.actions_token  # endpoints.yml's action_endpoint token
+    assert env["TICKET_LOCK_LIFETIME"] == "17"  # read by Rasa's lock store
+    rasa = next(s for s in services(settings, Path("m"), Path("c")) if s.name == "rasa")
+    assert rasa.argv[1:4] == ["-m", "stack.rasa_server", "run"]  # Rasa's command line with our log filter

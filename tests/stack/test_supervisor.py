@@ -76,3 +76,21 @@ def test_a_part_stopped_on_purpose_stays_stopped(supervise):
     supervisor.stop(service)
     time.sleep(1.0)  # two watch ticks
     assert service.process.poll() is not None and service.restarts == 0 and service.state == "stopped"
+
+
+def test_waiting_until_ready_marks_parts_up_or_names_the_log_of_one_that_exited(tmp_path):
+    from stack.supervisor import StackError
+
+    ready_at = time.monotonic() + 0.5
+    serving = Service("serving", SLEEPER, lambda: time.monotonic() > ready_at)
+    failing = Service("failing", [sys.executable, "-c", "raise SystemExit(3)"], lambda: False)
+    supervisor = Supervisor([serving, failing], dict(os.environ), tmp_path)
+    try:
+        for service in (serving, failing):
+            supervisor.launch(service)
+        supervisor.wait_ready([serving], timeout=30)  # what `bianmin run` and the cluster both wait with
+        assert serving.state == UP
+        with pytest.raises(StackError, match=r"failing exited with code 3; see .*failing\.log"):
+            supervisor.wait_ready([failing], timeout=30)
+    finally:
+        supervisor.close()
