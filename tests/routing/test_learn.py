@@ -75,3 +75,17 @@ def test_learn_without_rows_or_with_a_bad_file_says_why(tmp_path):
     err = io.StringIO()
     assert learn(["--history", str(bad)], tmp_path, out=io.StringIO(), err=err) == 1
     assert "no text column 内容 or text" in err.getvalue() and not (tmp_path / LEARNED_FILE).exists()
+
+
+def test_the_confidence_map_lowers_the_best_probability_and_keeps_the_ranking():
+    import numpy as np
+    from sklearn.isotonic import IsotonicRegression
+
+    from bot.routing.learned import LearnedModel
+
+    model = LearnedModel.__new__(LearnedModel)  # only the calibration is exercised
+    model.confidence_map = IsotonicRegression(out_of_bounds="clip").fit([0.5, 0.9, 1.0], [0.3, 0.7, 0.95])
+    calibrated = model._calibrated(np.array([[0.9, 0.06, 0.04], [0.5, 0.45, 0.05]]))
+    assert np.allclose(calibrated.sum(axis=1), 1.0) and list(calibrated.argmax(axis=1)) == [0, 0]
+    assert np.isclose(calibrated[0, 0], 0.7) and np.isclose(calibrated[0, 1] / calibrated[0, 2], 1.5)
+    assert calibrated[1, 0] >= calibrated[1, 1]  # mapped to 0.3, raised to stay the best
