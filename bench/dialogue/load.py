@@ -34,7 +34,7 @@ import redis
 from aiohttp import web
 
 import stack.run
-from bench.load.__main__ import percentile
+from bench.load.__main__ import percentile, send_turn
 from bot.settings import load
 from channels.guard import BUSY, FAILED, TOO_FAST
 from stack.run import Stack, isolated_settings
@@ -162,7 +162,6 @@ def relay_timer(probes: Probes) -> Callable:
 
 async def drive(rasa_url: str, token: str, count: int, turns: int, parse_only: bool) -> Tuple[List[float], int, float]:
     """`count` clients at once, `turns` requests each, the next after the full answer to the last."""
-    headers = {"Authorization": f"Bearer {token}"}
     latencies: List[float] = []
     errors: Counter = Counter()
 
@@ -171,19 +170,11 @@ async def drive(rasa_url: str, token: str, count: int, turns: int, parse_only: b
         script = SCRIPTS[index % len(SCRIPTS)]
         for turn in range(turns):
             text = script[turn % len(script)]
-            if parse_only:
-                target, body = f"{rasa_url}/model/parse?token={token}", {"text": text}
-            else:
-                target, body = f"{rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text}
-            started = time.perf_counter()
             try:
-                async with session.post(target, json=body, headers=headers) as response:
-                    answer = await response.json(content_type=None)
-                    status = response.status
+                status, answer, elapsed = await send_turn(session, rasa_url, token, sender, text, parse_only)
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
                 errors[type(error).__name__] += 1
                 continue
-            elapsed = (time.perf_counter() - started) * 1000
             if status != 200:
                 errors[f"HTTP {status}"] += 1
             elif not parse_only and not answer:

@@ -27,7 +27,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional, Tuple
 
 import aiohttp
 import redis
@@ -89,11 +89,25 @@ async def refuse_long(session: aiohttp.ClientSession, url: str, token: str) -> f
     return (time.perf_counter() - started) * 1000
 
 
+async def send_turn(
+    session: aiohttp.ClientSession, url: str, token: str, sender: str, text: str, parse_only: bool
+) -> Tuple[int, Any, float]:
+    """One bare `/model/parse` or one full turn through the REST channel: (status, answer, milliseconds).
+    Transport errors (aiohttp.ClientError, asyncio.TimeoutError, ValueError) are the caller's to count."""
+    if parse_only:
+        target, body = f"{url}/model/parse?token={token}", {"text": text}
+    else:
+        target, body = f"{url}/webhooks/rest/webhook", {"sender": sender, "message": text}
+    started = time.perf_counter()
+    async with session.post(target, json=body, headers={"Authorization": f"Bearer {token}"}) as response:
+        answer = await response.json(content_type=None)
+    return response.status, answer, (time.perf_counter() - started) * 1000
+
+
 async def conversations(
     url: str, token: str, count: int, turns: int, parse_only: bool, long_at: Optional[float] = None
 ) -> Run:
     """`count` conversations at once, `turns` messages each (the next after the answer to the last)."""
-    headers = {"Authorization": f"Bearer {token}"}
     latencies: List[float] = []
     errors = 0
     long_latency: List[float] = []
@@ -101,20 +115,15 @@ async def conversations(
     async def one(session: aiohttp.ClientSession, sender: str) -> None:
         nonlocal errors
         for turn in range(turns):
-            text = TURNS[turn % len(TURNS)]
-            if parse_only:
-                target, body = f"{url}/model/parse?token={token}", {"text": text}
-            else:
-                target, body = f"{url}/webhooks/rest/webhook", {"sender": sender, "message": text}
-            started = time.perf_counter()
             try:
-                async with session.post(target, json=body, headers=headers) as response:
-                    answer = await response.json(content_type=None)
-                    ok = response.status == 200 and (parse_only or bool(answer))
+                status, answer, elapsed = await send_turn(
+                    session, url, token, sender, TURNS[turn % len(TURNS)], parse_only
+                )
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-                ok = False
-            if ok:
-                latencies.append((time.perf_counter() - started) * 1000)
+                errors += 1
+                continue
+            if status == 200 and (parse_only or bool(answer)):
+                latencies.append(elapsed)
             else:
                 errors += 1
 
