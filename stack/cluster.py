@@ -212,10 +212,12 @@ class Cluster:
         return next(service for service in self.services if service.name == name)
 
     def kill(self, name: str) -> int:
-        """Kills one part like a crash (SIGKILL to its process group); the supervisor restarts it later."""
+        """Kills one part like a crash (SIGKILL to its process group) and returns once it is gone (its
+        sockets closed, so a new call is refused, not half-answered); the supervisor restarts it later."""
         process = self.service(name).process
         assert process is not None
         os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
         return process.pid
 
     def stop_service(self, name: str) -> None:

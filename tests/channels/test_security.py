@@ -119,6 +119,8 @@ async def test_telegram_forged_callback_data_is_refused(settings, http, telegram
                 TELEGRAM, json=wire(update(callback_query=callback_query(data, citizen, shown))), headers=headers
             ):
                 pass
+        # each update is handled in its own task: the refusals are awaited before the next update is sent
+        assert await wait_until(lambda: len(telegram_api.sent("sendMessage")) == 2)
         async with http.post(TELEGRAM, json=wire(update(message=message("按钮", citizen, chat))), headers=headers):
             pass
         assert await wait_until(lambda: len(telegram_api.sent("sendMessage")) == 3)

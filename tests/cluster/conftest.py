@@ -43,7 +43,7 @@ def missing(what: str) -> None:
     pytest.skip(what)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cluster():
     if haproxy_binary() is None:
         missing("haproxy is not installed: sudo apt-get install haproxy")

@@ -3,6 +3,8 @@ Rasa's own calls, configured by endpoints.yml, carry it and are served; the heal
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import aiohttp
 from rasa.core.utils import AvailableEndpoints
 
@@ -17,8 +19,9 @@ def action_call(action: str) -> dict:
 
 async def test_only_calls_with_the_token_reach_the_actions(monkeypatch, tmp_path, redis_url):
     settings = load()
-    monkeypatch.setenv("BIANMIN_ACTIONS_TOKEN", settings.actions_token)  # what the stack and the cluster pass
-    with running_action_server(tmp_path, redis_url) as port:  # `python -m actions`
+    with running_action_server(tmp_path, redis_url) as rasas_url:  # `python -m actions`, its token as Rasa sends it
+        address = urlsplit(rasas_url)
+        token, port = parse_qs(address.query)["token"][0], address.port
         webhook = f"http://127.0.0.1:{port}/webhook"
         async with aiohttp.ClientSession() as session:
             for method, url, headers in [
@@ -35,7 +38,7 @@ async def test_only_calls_with_the_token_reach_the_actions(monkeypatch, tmp_path
                 assert answer.status == 200  # the balancer's and the supervisor's probe needs no token
 
         # Rasa's side, exactly as `rasa run --endpoints endpoints.yml` reads it in the stack and the cluster
-        for name, value in {**to_env(settings), "BIANMIN_ACTIONS_URL": webhook}.items():
+        for name, value in {**to_env(settings), "BIANMIN_ACTIONS_URL": webhook, "BIANMIN_ACTIONS_TOKEN": token}.items():
             monkeypatch.setenv(name, value)
         endpoint = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml")).action
         assert endpoint is not None
