@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 import time
 from dataclasses import asdict, dataclass
@@ -25,7 +24,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.rate_limits import Limit, Limiter, key_part, wait_words
-from bot.settings import Settings
+from bot.settings import Settings, kept_secret
 from bot.threads import in_thread
 from console.accounts import NAME, Accounts, Agent
 
@@ -85,15 +84,7 @@ def session_secret(settings: Settings) -> bytes:
     """BIANMIN_CONSOLE_SECRET, else a random key kept (mode 600) in var_dir/console-secret."""
     if settings.console_secret:
         return settings.console_secret.encode()
-    path = Path(settings.var_dir) / "console-secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(secrets.token_urlsafe(32))
-    return path.read_bytes().strip()
+    return kept_secret(Path(settings.var_dir) / "console-secret").encode()
 
 
 def _parse(raw: Any) -> Optional[Tuple[Dict[str, Any], str]]:
