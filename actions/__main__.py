@@ -20,6 +20,8 @@ from actions.outbox import run_outbox_loop
 from bot import log_privacy
 from bot.settings import load
 
+KEEP_ALIVE_SECONDS = 75  # an idle connection from Rasa is kept this long (Rasa closes its own after 10 s)
+
 
 def warm_up() -> None:
     """Loads the knowledge base, jieba and the routing model before serving, so the first citizen
@@ -57,6 +59,10 @@ def main() -> None:
     warm_up()
     app = create_app("actions")
     require_token(app, settings.actions_token)
+    # Rasa keeps its connection to this server alive between calls (bot/nlu/endpoint_session.py, idle ones
+    # closed after 10 s): this side keeps an idle one longer (Sanic's default is 5 s), so that Rasa never
+    # writes a call to a connection this server is closing
+    app.config.KEEP_ALIVE_TIMEOUT = KEEP_ALIVE_SECONDS
 
     @app.after_server_start
     async def start_outbox(app, _loop) -> None:

@@ -30,7 +30,7 @@ class Settings:
     actions_port: int = 5055
     tickets_port: int = 8070
     console_port: int = 8060
-    supervisor_port: int = 8090  # `bianmin run`: /health and the relay to the action server
+    supervisor_port: int = 8090  # `bianmin run`: /health
     host: str = "127.0.0.1"
     rasa_url: str = ""  # derived from rasa_port
     rasa_token: str = "bianmin-dev-rasa-token"

@@ -174,7 +174,7 @@ class Cluster:
                     f"rasa-{i + 1}",
                     rasa_command(s, model, credentials, port),
                     lambda port=port: answers(f"http://{s.host}:{port}/status?token={s.rasa_token}"),
-                    # the action endpoint is haproxy's; the supervisor's relay of `bianmin run` is not used here
+                    # the action endpoint is haproxy's
                     env={"BIANMIN_ACTIONS_URL": f"http://{s.host}:{s.actions_port}/webhook"},
                 )
             )

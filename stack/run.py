@@ -3,7 +3,7 @@
 `bianmin run` uses it interactively; the end-to-end tests use the same `Stack` on other ports, so what
 the tests start is exactly what a user starts. Once started, a part that crashes is restarted while the
 others keep serving (stack/supervisor.py); the supervisor's endpoint (stack/gateway.py) serves the
-health URL and relays Rasa's action calls.
+health URL.
 """
 
 from __future__ import annotations
@@ -145,11 +145,6 @@ def runs_reference_tickets(settings: Settings) -> bool:
     return url.hostname in (settings.host, *LOCAL_HOSTS) and url.port == settings.tickets_port
 
 
-def relay_url(settings: Settings) -> str:
-    """Rasa's action endpoint: the supervisor's relay to the action server."""
-    return f"http://{settings.host}:{settings.supervisor_port}/webhook"
-
-
 def write_credentials(settings: Settings) -> Path:
     """Writes the Rasa credentials for the channels configured in the environment."""
     from channels.registry import credentials_for_env
@@ -197,7 +192,6 @@ def services(settings: Settings, model: Path, credentials: Path) -> List[Service
             "rasa",
             rasa_command(settings, model, credentials, settings.rasa_port),
             _http_ready(f"http://{host}:{settings.rasa_port}/status?token={settings.rasa_token}"),
-            env={"BIANMIN_ACTIONS_URL": relay_url(settings)},
         ),
         Service("console", [python, "-m", "console"], _http_ready(f"http://{host}:{settings.console_port}/health")),
     ]
@@ -224,6 +218,10 @@ class Stack:
 
     `start_redis`: None starts a Redis only when none answers and REDIS_URL is unset; True always starts
     this stack's own (tests use a private one). `policy`: when to restart a crashed part.
+
+    For measurements (bench/dialogue/load.py), never set by `bianmin run`: `launchers` maps a part's name
+    (rasa, actions, ...) to the command that runs its Python module instead of `python -m` (a timer's or a
+    profiler's, which then runs the module); `model` is served instead of the model of the current inputs (nothing is trained).
     """
 
     def __init__(
@@ -232,11 +230,15 @@ class Stack:
         extra_env: Optional[Dict[str, str]] = None,
         start_redis: Optional[bool] = None,
         policy: Optional[RestartPolicy] = None,
+        launchers: Optional[Dict[str, List[str]]] = None,
+        model: Optional[Path] = None,
     ) -> None:
         self.settings = settings
         self.extra_env = extra_env or {}
         self.start_redis = start_redis
         self.policy = policy
+        self.launchers = launchers or {}
+        self.model = model
         self.log_dir = settings.var_dir / "logs"
         self.services: List[Service] = []
         self.supervisor: Optional[Supervisor] = None
@@ -257,9 +259,13 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._log_to_file()
         own_redis = self._redis_service()
-        model = ensure_model(self.settings, quiet=train_quietly)
+        model = self.model or ensure_model(self.settings, quiet=train_quietly)
         credentials = write_credentials(self.settings)
         self.services = ([own_redis] if own_redis else []) + services(self.settings, model, credentials)
+        for service in self.services:
+            launcher = self.launchers.get(service.name)
+            if launcher and service.argv[1:2] == ["-m"]:  # [python, -m, module, ...] -> [*launcher, module, ...]
+                service.argv = [*launcher, *service.argv[2:]]
         self.supervisor = Supervisor(self.services, self.env(), self.log_dir, self.policy)
         try:
             self._open_gateway()
@@ -294,7 +300,7 @@ class Stack:
 
     def _open_gateway(self) -> None:
         s = self.settings
-        self.gateway = Gateway(s.host, s.supervisor_port, create_app(s.actions_url, self.status))
+        self.gateway = Gateway(s.host, s.supervisor_port, create_app(self.status))
         try:
             self.gateway.start()
         except OSError as error:

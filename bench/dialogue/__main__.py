@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import time
 from collections import Counter
 from pathlib import Path
@@ -168,18 +169,41 @@ class Bench:
         await self.agent.tracker_store.save(copy)
 
 
-async def intake(bench: Bench, every: int, letters: Path) -> List[Dict[str, Any]]:
+def intake_order(letters: Path, every: int) -> List[Dict[str, Any]]:
+    """Every `every`-th letter, in one seeded order: two runs (baseline and new) stopped at any point have done
+    random samples of the same letters, and their common messages are compared (`report`)."""
     rows = [json.loads(line) for line in letters.read_text(encoding="utf-8").splitlines() if line.strip()]
-    results = []
-    for index, row in enumerate(rows):
-        if index % every:
-            continue
-        for part, text in (("title", row.get("title") or ""), ("text", (row.get("text") or "")[:300])):
-            if not text.strip():
-                continue
-            turn = await bench.turn(f"intake-{row['id']}-{part}", text)
-            results.append(
-                {
+    chosen = [row for index, row in enumerate(rows) if index % every == 0]
+    random.Random(14).shuffle(chosen)
+    return chosen
+
+
+def progress_file(out: str) -> Path:
+    """Intake results as they are made, one JSON line each: a run started again continues from them."""
+    return Path(f"{out}.intake.jsonl")
+
+
+def load_run(path: str) -> Dict[str, Any]:
+    """A run's results, with the intake results of its progress file (a run stopped early has only those)."""
+    out = Path(path)
+    data: Dict[str, Any] = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    progress = progress_file(path)
+    if progress.exists():
+        data["intake"] = [json.loads(line) for line in progress.read_text(encoding="utf-8").splitlines() if line]
+    return data
+
+
+async def intake(bench: Bench, every: int, letters: Path, out: str) -> List[Dict[str, Any]]:
+    progress = progress_file(out)
+    results = load_run(out).get("intake", [])
+    done = {(row["id"], row["part"]) for row in results}
+    with progress.open("a", encoding="utf-8") as log:
+        for row in intake_order(letters, every):
+            for part, text in (("title", row.get("title") or ""), ("text", (row.get("text") or "")[:300])):
+                if not text.strip() or (row["id"], part) in done:
+                    continue
+                turn = await bench.turn(f"intake-{row['id']}-{part}", text)
+                result = {
                     "id": row["id"],
                     "part": part,
                     "outcome": outcome(turn["actions"], turn["responses"]),
@@ -188,7 +212,9 @@ async def intake(bench: Bench, every: int, letters: Path) -> List[Dict[str, Any]
                     "seconds": turn["seconds"],
                     **({"responses": turn["responses"]} if len(turn["responses"]) > 3 else {}),
                 }
-            )
+                results.append(result)
+                log.write(json.dumps(result, ensure_ascii=False) + "\n")
+                log.flush()
     return results
 
 
@@ -271,15 +297,33 @@ async def run(args: argparse.Namespace) -> None:
     bench = Bench(args.model, args.actions_url)
     started = time.monotonic()
     result: Dict[str, Any] = {"model": Path(args.model).name, "every": args.every}
-    if not args.skip_intake:
-        result["intake"] = await intake(bench, args.every, Path(args.letters))
-    if not args.skip_ordinary:
+    previous = load_run(args.out)
+    if not args.skip_ordinary and "ordinary" not in previous:  # first: short, and complete in any run
         only = [name for name in args.states.split(",") if name] if args.states else None
         result["ordinary"] = await ordinary(bench, args.follow_every, started + args.max_seconds, only)
-    result["turns"] = bench.count
-    result["seconds"] = round(time.monotonic() - started, 1)
-    Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_run(args.out, {**result, "turns": bench.count, "seconds": round(time.monotonic() - started, 1)})
+    elif "ordinary" in previous:
+        result["ordinary"] = previous["ordinary"]
+    if not args.skip_intake:
+        result["intake"] = await intake(bench, args.every, Path(args.letters), args.out)
+    result["turns"] = previous.get("turns", 0) + bench.count
+    result["seconds"] = round(previous.get("seconds", 0.0) + time.monotonic() - started, 1)
+    write_run(args.out, result)
     print(f"{bench.count} turns in {result['seconds']} s -> {args.out}")
+
+
+def write_run(out: str, result: Dict[str, Any]) -> None:
+    kept = {key: value for key, value in result.items() if key != "intake"}  # the intake is in its progress file
+    Path(out).write_text(json.dumps(kept, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def common_intake(base: Dict[str, Any], new: Dict[str, Any]) -> None:
+    """Keeps in both runs the intake messages both have done (runs stopped early did different numbers)."""
+    if not base.get("intake") or not new.get("intake"):
+        return
+    both = {(r["id"], r["part"]) for r in base["intake"]} & {(r["id"], r["part"]) for r in new["intake"]}
+    for data in (base, new):
+        data["intake"] = [r for r in data["intake"] if (r["id"], r["part"]) in both]
 
 
 def shares(rows: List[Dict[str, Any]]) -> Dict[str, float]:
@@ -288,13 +332,25 @@ def shares(rows: List[Dict[str, Any]]) -> Dict[str, float]:
 
 
 def report(args: argparse.Namespace) -> None:
-    base = json.loads(Path(args.baseline).read_text(encoding="utf-8")) if args.baseline else {}
-    new = json.loads(Path(args.new).read_text(encoding="utf-8"))
+    base = load_run(args.baseline) if args.baseline else {}
+    new = load_run(args.new)
+    common_intake(base, new)
     lines = ["# Dialogue bench (issue 14)", "", Path(args.preamble).read_text(encoding="utf-8").strip(), ""]
     lines += ["The load measurement (concurrent conversations) has its own report: [LOAD.md](LOAD.md).", ""]
     if not base:
         lines += ["**This run has no baseline** (see the notes at the end).", ""]
     lines += ["## Intake: letters as a first message", ""]
+    every = new.get("every", 1)
+    planned = sum(
+        bool((row.get(part) or "").strip()) for row in intake_order(LETTERS, every) for part in ("title", "text")
+    )
+    lines += [
+        f"Messages compared: **{len(new.get('intake', []))} of {planned}** (the title and the 300-character opening "
+        f"of every {'' if every == 1 else f'{every}-th '}letter of messages-a.jsonl"
+        + (", the ones both runs did" if base else "")
+        + ").",
+        "",
+    ]
     for name, data in (("baseline", base), ("new", new)):
         if "intake" not in data:
             continue

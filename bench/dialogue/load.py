@@ -4,13 +4,12 @@
     nice -n 5 .venv/bin/python -m bench.dialogue.load [--conversations 20] [--turns 10] [--rounds 3]
         [--profile /tmp/rasa.prof]
 
-Starts the whole stack as `bianmin run` does (stack.run.Stack: ticket backend, action server, Rasa, console,
-the supervisor's relay for action calls) on its own ports (+13000), Redis db 8 and a temporary var dir.
-Two additions, both in this process, neither in the product: Rasa runs under bench.dialogue.rasa_timing
-(its own command line with timers around the parts of a turn), and the relay's app gets a middleware that
-times each action call by action. Each round sends the same texts first to `/model/parse` (each client its
-conversation's ten texts, one after the other), then as conversations (each turn after the full reply to
-the previous one). Prints the tables; `--write` writes them into LOAD.md's "Last run" section.
+Starts the whole stack as `bianmin run` does (stack.run.Stack: ticket backend, action server, Rasa, console)
+on its own ports (+13000), Redis db 8 and a temporary var dir. One addition, through the Stack's
+measurement hook `launchers`, not in the product: Rasa runs under bench.dialogue.rasa_timing (its own
+command line with timers around the parts of a turn). Each round sends
+the same texts first to `/model/parse` (each client its conversation's ten texts, one after the other),
+then as conversations (each turn after the full reply to the previous one). Prints the tables; `--write` writes them into LOAD.md's "Last run" section.
 """
 
 from __future__ import annotations
@@ -22,18 +21,17 @@ import json
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import aiohttp
 import redis
-from aiohttp import web
 
-import stack.run
 from bench.load.__main__ import percentile, send_turn
 from bot.settings import load
 from channels.guard import BUSY, FAILED, TOO_FAST
@@ -62,7 +60,6 @@ class Run:
     seconds: float
     cpu: Dict[str, float]  # CPU seconds of each process during the run
     timings: Dict[str, List[float]]  # rasa_timing's [count, seconds] during the run
-    relay: Dict[str, List[float]]  # action calls through the relay, by action: [count, seconds]
 
     @property
     def requests(self) -> int:
@@ -93,12 +90,11 @@ def cpu_seconds(stat_path: str) -> float:
 
 
 class Probes:
-    """CPU of the stack's processes, Rasa's timers and the relay's, read before and after a run."""
+    """CPU of the stack's processes and Rasa's timers, read before and after a run."""
 
     def __init__(self, running: Stack, timing_file: Path) -> None:
         self.running = running
         self.timing_file = timing_file
-        self.relay: Dict[str, List[float]] = defaultdict(lambda: [0, 0.0])
 
     def cpu(self) -> Dict[str, float]:
         usage = {}
@@ -109,13 +105,7 @@ class Probes:
                 continue
             if process is not None:
                 usage[name] = cpu_seconds(f"/proc/{process.pid}/stat")
-        gateway = self.running.gateway
-        thread = getattr(gateway, "_thread", None)
-        if thread is not None and thread.native_id is not None:
-            usage["relay (supervisor thread)"] = cpu_seconds(f"/proc/self/task/{thread.native_id}/stat")
-        usage["load generator (this process)"] = cpu_seconds("/proc/self/stat") - usage.get(
-            "relay (supervisor thread)", 0.0
-        )
+        usage["load generator (this process)"] = cpu_seconds("/proc/self/stat")
         return usage
 
     def timings(self) -> Dict[str, List[float]]:
@@ -125,8 +115,8 @@ class Probes:
         except (OSError, ValueError):
             return {}
 
-    def snapshot(self) -> Tuple[Dict[str, float], Dict[str, List[float]], Dict[str, List[float]]]:
-        return self.cpu(), self.timings(), {name: list(entry) for name, entry in self.relay.items()}
+    def snapshot(self) -> Tuple[Dict[str, float], Dict[str, List[float]]]:
+        return self.cpu(), self.timings()
 
 
 def difference(after: Dict[str, Any], before: Dict[str, Any]) -> Dict[str, Any]:
@@ -135,26 +125,6 @@ def difference(after: Dict[str, Any], before: Dict[str, Any]) -> Dict[str, Any]:
 
     zero = lambda value: [0, 0.0] if isinstance(value, list) else 0.0  # noqa: E731
     return {name: minus(value, before.get(name, zero(value))) for name, value in after.items()}
-
-
-def relay_timer(probes: Probes) -> Callable:
-    """An aiohttp middleware for the supervisor's relay: seconds of each action call, by action."""
-
-    @web.middleware
-    async def timed(request: web.Request, handler: Callable) -> web.StreamResponse:
-        if request.path != "/webhook":
-            return await handler(request)
-        body = await request.read()
-        action = json.loads(body or b"{}").get("next_action", "?")
-        started = time.perf_counter()
-        try:
-            return await handler(request)
-        finally:
-            entry = probes.relay[action]
-            entry[0] += 1
-            entry[1] += time.perf_counter() - started
-
-    return timed
 
 
 # --- the load ----------------------------------------------------------------------------------------
@@ -206,8 +176,8 @@ def measure(
     for process in profiled:
         os.kill(process.pid, signal.SIGUSR2)  # type: ignore[union-attr]
     after = probes.snapshot()
-    cpu, timings, relay = (difference(a, b) for a, b in zip(after, before))
-    run = Run(name, latencies, errors, seconds, cpu, timings, relay)
+    cpu, timings = (difference(a, b) for a, b in zip(after, before))
+    run = Run(name, latencies, errors, seconds, cpu, timings)
     print(run.row(), flush=True)
     return run
 
@@ -243,14 +213,6 @@ def timing_table(parses: Run, turns: Run) -> List[str]:
     return lines
 
 
-def relay_table(turns: Run) -> List[str]:
-    lines = ["| action (through the relay) | calls | calls per turn | mean ms |", "| --- | --- | --- | --- |"]
-    for name, (count, seconds) in sorted(turns.relay.items(), key=lambda item: -item[1][1]):
-        if count:
-            lines.append(f"| {name} | {count:.0f} | {count / turns.requests:.2f} | {seconds * 1000 / count:.0f} |")
-    return lines
-
-
 def report(runs: List[Run], count: int, turns: int, ready: float) -> str:
     parses, conversations = runs[0::2], runs[1::2]
     pooled_parse = [ms for run in parses for ms in run.latencies]
@@ -277,8 +239,6 @@ def report(runs: List[Run], count: int, turns: int, ready: float) -> str:
         *cost_table(last_parse, last_turns),
         "",
         *timing_table(last_parse, last_turns),
-        "",
-        *relay_table(last_turns),
     ]
     return "\n".join(lines)
 
@@ -304,31 +264,15 @@ def start_stack(
     extra = {"BIANMIN_TIMING_FILE": str(timing_file)}
     if profile_file is not None:
         extra["BIANMIN_PROFILE_FILE"] = str(profile_file)
-    running = Stack(settings, extra_env=extra)
+    timed = [sys.executable, "-m", "bench.dialogue.rasa_timing"]  # runs the part's module with timers
+    running = Stack(
+        settings,
+        extra_env=extra,
+        launchers={"rasa": timed, **({"actions": timed} if profile_file is not None else {})},
+        model=model,  # a given model instead of the one for the current inputs (no training)
+    )
     probes = Probes(running, timing_file)
-    original_services, original_app, original_model = stack.run.services, stack.run.create_app, stack.run.ensure_model
-
-    def timed_services(*args: Any) -> list:
-        parts = original_services(*args)
-        for part in parts:
-            # [python, -m, module, ...] -> [python, -m, bench.dialogue.rasa_timing, module, ...]
-            if part.name == "rasa" or (part.name == "actions" and profile_file is not None):
-                part.argv[1:2] = ["-m", "bench.dialogue.rasa_timing"]
-        return parts
-
-    def timed_app(*args: Any) -> web.Application:
-        app = original_app(*args)
-        app.middlewares.append(relay_timer(probes))
-        return app
-
-    stack.run.services, stack.run.create_app = timed_services, timed_app  # type: ignore[assignment]
-    if model is not None:  # a given model instead of the one for the current inputs (no training)
-        stack.run.ensure_model = lambda *_, **__: model  # type: ignore[assignment]
-    try:
-        running.start(timeout=600, train_quietly=True)
-    finally:
-        stack.run.services, stack.run.create_app = original_services, original_app  # type: ignore[assignment]
-        stack.run.ensure_model = original_model  # type: ignore[assignment]
+    running.start(timeout=600, train_quietly=True)
     return running, probes
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu import speedups, turn_guard
+from bot.nlu import action_recovery, speedups, turn_guard
 
 # loaded with the model's components, so they patch every Rasa server
 turn_guard.install()  # every turn ends listening
-speedups.install()  # two of Rasa's per-turn costs removed (bot/nlu/speedups.py)
+action_recovery.install()  # a failed action call answers the citizen (bot/nlu/action_recovery.py)
+speedups.install()  # Rasa's per-turn costs removed (bot/nlu/speedups.py)
 
 
 def override_intent(message: Message, name: str, confidence: float) -> None:

@@ -1,4 +1,4 @@
-"""Two of Rasa 3.6's per-turn costs removed, behaviour unchanged (installed when the model loads).
+"""Rasa 3.6's per-turn costs removed, behaviour unchanged (installed when the model loads).
 
 Both ran synchronously on the Rasa server's one event loop, so every other conversation waited for them;
 figures in bench/dialogue/LOAD.md.
@@ -11,6 +11,9 @@ figures in bench/dialogue/LOAD.md.
 - **Event types**: Rasa finds an event's class by its name by walking every subclass of `Event`, again
   for each event it reads (each tracker loaded from Redis, twice a turn, and each action's events). The
   class found for a name is kept.
+- **Action calls** go over a kept-alive connection instead of a new one each (bot/nlu/endpoint_session.py).
+- **Saving a tracker** does not read it back from Redis when nothing wrote it since it was read
+  (bot/nlu/tracker_save.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from jsonschema import Draft202012Validator, exceptions, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
+
+from bot.nlu import endpoint_session, tracker_save
 
 _resolve_by_type = Event.resolve_by_type
 _event_classes: Dict[Text, Type[Event]] = {}
@@ -60,6 +65,8 @@ def resolve_by_type(type_name: Text, default: Optional[Type[Event]] = None) -> O
 
 
 def install() -> None:
-    """Patches RemoteAction and Event (idempotent)."""
+    """Patches RemoteAction, Event, EndpointConfig and RedisTrackerStore (idempotent)."""
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
+    endpoint_session.install()
+    tracker_save.install()

@@ -17,6 +17,7 @@ import pickle
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 ALTERNATIVES = 2  # runner-up categories a route names (on dev, the best three hold the right one 92 % of
 # the time when the confidence is below 0.6, against 64 % for the best alone)
+RECENT_ROUTES = 64  # routes remembered by Router.classify
 RELOAD_SECONDS = 2.0  # how often a running Router looks for a newly learned model (as faq/ is reloaded)
 
 
@@ -70,6 +72,8 @@ class Router:
         self.learned_path = self.cache_dir / learned.LEARNED_FILE
         self.learned: Optional[learned.LearnedModel] = None
         self._learned_stamp: Optional[Tuple[int, int]] = None
+        self._recent: "OrderedDict[Tuple[str, str, Optional[Tuple[int, int]]], Route]" = OrderedDict()
+        self._recent_lock = threading.Lock()
         self._checked = float("-inf")
         self._reload_lock = threading.Lock()
         self._refresh_learned()
@@ -154,8 +158,21 @@ class Router:
         return [route or empty for route in routes]
 
     def classify(self, text: str, title: Optional[str] = None) -> Route:
-        """The route of one complaint (title optional)."""
-        return self.classify_many([text or ""], [title or ""])[0]
+        """The route of one complaint (title optional). The last few routes are remembered while the same
+        learned model serves: the complaint form routes a first message's description when it starts and
+        again when it validates it, and routing (an embedding) is the dearest part of that turn."""
+        self._refresh_learned()
+        key = (text or "", title or "", self._learned_stamp)
+        with self._recent_lock:
+            route = self._recent.get(key)
+        if route is None:
+            route = self.classify_many([key[0]], [key[1]])[0]
+            key = (key[0], key[1], self._learned_stamp)  # the model that routed it (it may have changed)
+            with self._recent_lock:
+                self._recent[key] = route
+                while len(self._recent) > RECENT_ROUTES:
+                    self._recent.popitem(last=False)
+        return route
 
 
 _shared: Optional[Router] = None

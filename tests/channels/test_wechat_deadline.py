@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import multiprocessing
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 
 import aiohttp
 
@@ -19,16 +21,23 @@ BURST = 100
 TURN_CPU = 0.06  # seconds each turn blocks the loop: the burst needs 6 s of it
 
 
-def push_burst(push):
-    """WeChat's side, in a thread of its own (WeChat's servers do not share our event loop)."""
-
+def push_burst_in_this_process(push):
     async def burst():
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             return await asyncio.gather(
                 *(push.post(http, text_push(f"oBurst{i:03d}", f"问题{i}", 6000 + i)) for i in range(BURST))
             )
 
-    return asyncio.to_thread(asyncio.run, burst())
+    return asyncio.run(burst())
+
+
+async def push_burst(push):
+    """WeChat's side, in a process of its own: WeChat's servers share neither our event loop nor our GIL, so
+    the times it measures are not stretched by the server's work."""
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        await loop.run_in_executor(pool, print)  # the process is up (spawned, imported) before the burst
+        return await loop.run_in_executor(pool, push_burst_in_this_process, push)
 
 
 async def test_a_burst_that_overloads_the_loop_is_answered_within_five_seconds(settings, wechat_api):

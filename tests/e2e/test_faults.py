@@ -23,8 +23,8 @@ import aiohttp
 import pytest
 import sqlalchemy
 
+from bot.recovering import NOTICE
 from bot.settings import ROOT, load
-from stack.recovering import NOTICE
 from stack.run import Stack, isolated_settings
 from stack.status import fetch
 from stack.supervisor import RestartPolicy

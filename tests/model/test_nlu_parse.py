@@ -27,6 +27,8 @@ async def agent():
         ("转人工", "request_human"),
         ("我想找个开锁的", "ask_question"),
         ("楼下着火了", "report_emergency"),
+        ("请问咱们市为什么禁止摩托车上路？", "ask_question"),  # "请问" opens a question, not a greeting
+        ("想寻找当年一起参军的战友下落", "file_complaint"),  # a request, not a wish for a human agent
         ("呱呱呱呱", "nlu_fallback"),  # gibberish is not guessed at
         ("asdf qwer", "nlu_fallback"),
         ("😀😀", "nlu_fallback"),

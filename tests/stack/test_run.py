@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from bot.settings import load
-from stack.run import redis_argv, relay_url, runs_reference_tickets, services
+from bot.settings import load, to_env
+from stack.run import redis_argv, runs_reference_tickets, services
 from stack.status import render
 
 
@@ -22,10 +22,10 @@ def test_an_outside_ticket_system_is_used_instead_of_the_reference_backend():
     assert not runs_reference_tickets(outside) and names(outside) == ["actions", "rasa", "console"]
 
 
-def test_rasa_calls_actions_through_the_supervisors_relay():
+def test_rasa_calls_the_action_server_directly():
     settings = load()
     rasa = next(s for s in services(settings, Path("m"), Path("c")) if s.name == "rasa")
-    assert rasa.env == {"BIANMIN_ACTIONS_URL": relay_url(settings)}
+    assert rasa.env == {} and to_env(settings)["BIANMIN_ACTIONS_URL"] == settings.actions_url  # endpoints.yml
 
 
 def test_the_redis_it_starts_keeps_an_append_only_file_in_var(tmp_path):

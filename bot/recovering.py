@@ -1,10 +1,9 @@
-"""What Rasa gets instead of silence while the action server restarts.
+"""The answer to an action call that failed (bot/nlu/action_recovery.py gives it inside Rasa).
 
 Rasa 3.6 logs "Encountered an exception while running action ..." when the action server does not
-answer, drops the action's events and says nothing to the citizen. The relay in front of the action
-server (stack/gateway.py) answers such a call itself: once per citizen message, a short notice; and for
-a form's validation action, it also undoes the slots the citizen's message filled, so that the form asks
-the same question again instead of accepting an answer nobody checked.
+answer, drops the action's events and says nothing to the citizen. Instead: once per citizen message, a
+short notice; and for a form's validation action, the slots the citizen's message filled are undone, so
+that the form asks the same question again instead of accepting an answer nobody checked.
 """
 
 from __future__ import annotations
