@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
@@ -172,7 +172,8 @@ class Router:
                 self._recent[key] = route
                 while len(self._recent) > RECENT_ROUTES:
                     self._recent.popitem(last=False)
-        return route
+        # the model's part is remembered; the department is looked up in departments.yml as it is now
+        return replace(route, department=self.department_for(route.category, route.subcategory))
 
 
 _shared: Optional[Router] = None
