@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import threading
 from typing import Callable, Optional
 
 from aiohttp import web
-
-logger = logging.getLogger("bianmin.stack")
 
 
 def create_app(status: Callable[[], dict]) -> web.Application:
